@@ -1,0 +1,87 @@
+/**
+ * The typed error hierarchy. Every error a user can see carries a stable `code` (match on it,
+ * never on the message) and a `hint` saying what to do next.
+ */
+
+export const ErrorCode = {
+  ConfigInvalid: 'config_invalid',
+  ConfigNotFound: 'config_not_found',
+  ConfigUnreadable: 'config_unreadable',
+  Usage: 'usage',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const BRAND = Symbol.for('switchyard.error');
+
+export abstract class SwitchyardError extends Error {
+  abstract readonly code: ErrorCode;
+  /** What the user should do next, in one sentence. */
+  readonly hint: string;
+
+  constructor(message: string, hint: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.hint = hint;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** Works across duplicate copies of this module (a config file loaded through its own loader). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && BRAND in value;
+  }
+}
+
+/** One problem in a config: the path of the offending field and what was expected. */
+export interface ConfigIssue {
+  /** Dotted path with indexes, e.g. `routes.CLAUDE_SONNET_4.us_prod.conversation_serving[1]`. */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends SwitchyardError {
+  readonly code = ErrorCode.ConfigInvalid;
+  readonly issues: readonly ConfigIssue[];
+  /** The file the config came from, when it came from one. */
+  readonly source: string | undefined;
+
+  constructor(issues: readonly ConfigIssue[], source?: string) {
+    const where = source ? `${source} is not a valid config` : 'the config is not valid';
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    const lines = issues.map((i) => (i.path ? `  ${i.path}: ${i.message}` : `  ${i.message}`));
+    super(
+      `${where} (${count}):\n${lines.join('\n')}`,
+      'Fix the fields named above and run the command again; `switchyard config schema` prints a JSON Schema your editor can check against.',
+    );
+    this.issues = issues;
+    this.source = source;
+  }
+}
+
+export class ConfigNotFoundError extends SwitchyardError {
+  readonly code = ErrorCode.ConfigNotFound;
+  constructor(message: string) {
+    super(
+      message,
+      'Pass --config PATH, set SWITCHYARD_CONFIG, or create switchyard.config.ts in this folder (examples/seed.config.ts is a complete one to start from).',
+    );
+  }
+}
+
+export class ConfigUnreadableError extends SwitchyardError {
+  readonly code = ErrorCode.ConfigUnreadable;
+  constructor(source: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `cannot read config ${source}: ${reason}`,
+      'Check that the file is a .ts, .js, .json, .yaml or .yml config and that it parses; run with --debug for the full stack.',
+      options,
+    );
+  }
+}
+
+/** Bad command-line use: unknown flag, missing argument, unknown command. */
+export class UsageError extends SwitchyardError {
+  readonly code = ErrorCode.Usage;
+  constructor(message: string, hint = 'Run `switchyard --help` for the commands and their flags.') {
+    super(message, hint);
+  }
+}
