@@ -1,0 +1,13 @@
+/**
+ * app: the composition root and the process entry. The only place that reads process.argv,
+ * process.env and the working folder, and the only place that sets the exit code.
+ */
+import { runCli } from '../cli/index.js';
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});

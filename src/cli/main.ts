@@ -1,0 +1,64 @@
+/**
+ * The command line: dispatches to one command, renders every failure as a short paragraph that says
+ * what to do, and returns the exit code. No stack trace unless --debug.
+ */
+import { SwitchyardError, UsageError } from '../domain/index.js';
+import { check, checkHelp } from './commands/check.js';
+import { config, configHelp } from './commands/config.js';
+import { ExitCode, type CliIo } from './io.js';
+
+type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
+
+const COMMANDS: Record<string, { run: Command; help: string; summary: string }> = {
+  check: { run: check, help: checkHelp, summary: 'single-point-of-failure report for a config' },
+  config: { run: config, help: configHelp, summary: 'print the config JSON Schema, or the resolved config with secrets masked' },
+};
+
+export const VERSION = '0.1.0';
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: switchyard <command> [flags]
+
+Switchyard routes LLM requests across vendors and regions over NATS.
+
+Commands:
+${lines.join('\n')}
+
+Run \`switchyard <command> --help\` for a command's flags. Add --debug to any command for stack traces.
+`;
+}
+
+export async function runCli(io: CliIo): Promise<ExitCode> {
+  const debug = io.argv.includes('--debug');
+  const argv = io.argv.filter((a) => a !== '--debug');
+  const [name, ...args] = argv;
+  try {
+    if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+      io.stdout(usage());
+      return name === undefined ? ExitCode.Invalid : ExitCode.Ok;
+    }
+    if (name === '--version' || name === '-v') {
+      io.stdout(`${VERSION}\n`);
+      return ExitCode.Ok;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(command.help);
+      return ExitCode.Ok;
+    }
+    return await command.run(args, io);
+  } catch (error) {
+    io.stderr(renderError(error, debug));
+    return ExitCode.Invalid;
+  }
+}
+
+function renderError(error: unknown, debug: boolean): string {
+  const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}\n` : '';
+  if (error instanceof SwitchyardError) return `switchyard: ${error.message}\n${error.hint}\n${stack}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `switchyard: unexpected error: ${message}\nRun again with --debug for the stack trace, and file an issue with it if this looks like a bug.\n${stack}`;
+}

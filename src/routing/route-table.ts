@@ -1,0 +1,34 @@
+/**
+ * Which route serves a request: model × environment × use case, with `otherwise` as the catch-all.
+ * Pure functions over the resolved config; the routing strategies themselves come with the router.
+ */
+import { OTHERWISE } from '../domain/index.js';
+import type { Config, RouteNode } from '../config/index.js';
+
+export function resolveRoute(config: Config, model: string, environment: string, useCase: string): RouteNode | undefined {
+  const routes = config.routes[model]?.[environment];
+  return routes?.[useCase] ?? routes?.[OTHERWISE];
+}
+
+/** Every environment any model has routes in, in the order first written. */
+export function environmentsOf(config: Config): string[] {
+  return [...new Set(Object.values(config.routes).flatMap((environments) => Object.keys(environments)))];
+}
+
+/** The use cases written for a model in an environment (`otherwise` when one route serves them all). */
+export function writtenUseCases(config: Config, model: string, environment: string): string[] {
+  return Object.keys(config.routes[model]?.[environment] ?? {});
+}
+
+/** The model a request falls back to when all of this route's own deployments fail, if any. */
+export function crossModelFallbacks(config: Config, model: string, route: RouteNode): string[] {
+  const inRoute: string[] = [];
+  const visit = (node: RouteNode): void => {
+    if (node.type === 'Fallback') inRoute.push(node.model);
+    if (node.type === 'LatencyBased' || node.type === 'Sequence') node.members.forEach(visit);
+    if (node.type === 'LoadBalanced') node.members.forEach((m) => visit(m.route));
+  };
+  visit(route);
+  const modelLevel = config.models[model]?.fallback;
+  return [...new Set(modelLevel ? [...inRoute, modelLevel] : inRoute)];
+}
