@@ -6,9 +6,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as configBench from './config.bench.js';
+import * as decodingBench from './decoding.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   config: configBench,
+  decoding: decodingBench,
 };
 
 function markdownTable(rows: object[]): string {

@@ -5,6 +5,8 @@ export interface CliIo {
   cwd: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Settles when the process is asked to stop (SIGINT or SIGTERM); long-running commands wait on it. */
+  shutdown?: Promise<unknown>;
 }
 
 /** Exit codes shared by every command: 2 always means "you asked wrong", never "the check failed". */

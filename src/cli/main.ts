@@ -5,6 +5,7 @@
 import { SwitchyardError, UsageError } from '../domain/index.js';
 import { check, checkHelp } from './commands/check.js';
 import { config, configHelp } from './commands/config.js';
+import { simulate, simulateHelp } from './commands/simulate.js';
 import { ExitCode, type CliIo } from './io.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
@@ -12,6 +13,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
 const COMMANDS: Record<string, { run: Command; help: string; summary: string }> = {
   check: { run: check, help: checkHelp, summary: 'single-point-of-failure report for a config' },
   config: { run: config, help: configHelp, summary: 'print the config JSON Schema, or the resolved config with secrets masked' },
+  simulate: { run: simulate, help: simulateHelp, summary: 'serve simulated vendors (every protocol of the fleet) on loopback' },
 };
 
 export const VERSION = '0.1.0';

@@ -11,7 +11,7 @@ export { defaultBaseUrl } from './resolve.js';
 export { routeOtherModels, routeVendorRegions, walkRoute } from './route-tree.js';
 export { parseConfig } from './parse.js';
 export { formatPath } from './issues.js';
-export { CONFIG_ENV_VARIABLE, DEFAULT_CONFIG_FILE, findConfigPath, loadConfig, readConfigData } from './load.js';
+export { CONFIG_ENV_VARIABLE, DEFAULT_CONFIG_FILE, exampleConfigPath, findConfigPath, loadConfig, readConfigData } from './load.js';
 export type { ConfigLocation } from './load.js';
 export { configJsonSchema } from './json-schema.js';
 export { maskConfig } from './mask.js';

@@ -46,6 +46,16 @@ export function findConfigPath({ flag, cwd, env }: ConfigLocation): string {
   throw new ConfigNotFoundError(`no config given and no ${DEFAULT_CONFIG_FILE} in ${cwd}`);
 }
 
+/** The example fleet shipped with Switchyard, for commands that can run without a config of yours. */
+export function exampleConfigPath(): string {
+  // src/config (or dist/src/config) → the package root holds examples/.
+  for (const up of ['../../examples/seed.config.yaml', '../../../examples/seed.config.yaml']) {
+    const candidate = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new ConfigNotFoundError('the example config examples/seed.config.yaml is missing from this installation');
+}
+
 /** The file's data, before validation. */
 export async function readConfigData(file: string): Promise<unknown> {
   const extension = path.extname(file).toLowerCase();
@@ -61,8 +71,14 @@ export async function readConfigData(file: string): Promise<unknown> {
   }
 }
 
-export async function loadConfig(location: ConfigLocation): Promise<{ config: Config; file: string }> {
-  const file = findConfigPath(location);
+export async function loadConfig(location: ConfigLocation & { fallbackToExample?: boolean }): Promise<{ config: Config; file: string }> {
+  let file: string;
+  try {
+    file = findConfigPath(location);
+  } catch (error) {
+    if (!(location.fallbackToExample && !location.flag && error instanceof ConfigNotFoundError)) throw error;
+    file = exampleConfigPath();
+  }
   const data = await readConfigData(file);
   return { config: parseConfig(data, path.relative(location.cwd, file) || file), file };
 }

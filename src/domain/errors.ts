@@ -8,6 +8,34 @@ export const ErrorCode = {
   ConfigNotFound: 'config_not_found',
   ConfigUnreadable: 'config_unreadable',
   Usage: 'usage',
+  /** 429 or a rate-limit signal: slow down on this deployment; never trips a breaker alone. */
+  VendorRateLimited: 'vendor_rate_limited',
+  /** Account quota or spend limit used up: fail over, and keep this deployment open for long. */
+  VendorQuotaExhausted: 'vendor_quota_exhausted',
+  /** Anthropic 529, Bedrock service-unavailable: the vendor lacks capacity for everyone. */
+  VendorOverloaded: 'vendor_overloaded',
+  /** 5xx from the vendor. */
+  VendorUnavailable: 'vendor_unavailable',
+  /** Connection refused, reset, DNS or TLS failure: a vendor-region fact. */
+  VendorConnection: 'vendor_connection',
+  /** No first byte, or no next chunk, within the limit. */
+  VendorTimeout: 'vendor_timeout',
+  /** An error event inside a stream that began with 200. */
+  VendorStreamError: 'vendor_stream_error',
+  /** A stream that ended without its terminal event. */
+  VendorStreamTruncated: 'vendor_stream_truncated',
+  /** A response that does not parse: bad JSON, bad frame, bad CRC, wrong content type. */
+  VendorMalformed: 'vendor_malformed',
+  /** 401/403: the credentials of this vendor-region are wrong. */
+  VendorAuth: 'vendor_auth',
+  /** 404: the vendor does not know this model or deployment. */
+  VendorNotFound: 'vendor_not_found',
+  /** 400/413/422: the request itself is wrong; every vendor would refuse it. */
+  VendorRejected: 'vendor_rejected',
+  /** The vendor refused the content. */
+  VendorContentFilter: 'vendor_content_filter',
+  /** The caller gave up (abort signal or deadline). */
+  Cancelled: 'cancelled',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

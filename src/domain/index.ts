@@ -1,6 +1,8 @@
 /**
- * domain: the vocabulary (DESIGN.md section 1) and the typed errors. A leaf: imports nothing of ours,
- * and everything may import it.
+ * domain: the vocabulary (DESIGN.md section 1), the canonical request, response and stream events,
+ * and the typed errors. A leaf: imports nothing of ours (zod only), and everything may import it.
  */
 export * from './vocabulary.js';
 export * from './errors.js';
+export * from './vendor-error.js';
+export * from './canonical.js';

@@ -1,0 +1,78 @@
+/** `switchyard simulate`: the simulated vendors of a fleet on loopback, until SIGINT or SIGTERM. */
+import { UsageError } from '../../domain/index.js';
+import { loadConfig } from '../../config/index.js';
+import { startSimulator } from '../../simulator/index.js';
+import { noPositionals, parseFlags } from '../args.js';
+import { ExitCode, type CliIo } from '../io.js';
+
+export const simulateHelp = `Usage: switchyard simulate [--config PATH] [--host 127.0.0.1] [--port 0] [--seed N] [--json]
+                          [--latency-scale X] [--time-scale X] [--nats URL,...]
+
+Serves one simulated vendor per vendor-region of the config (default: the example fleet), each
+speaking its vendor's wire protocol with authentication, quotas, a latency model, deterministic
+answers and faults on command. Stops cleanly on Ctrl-C or SIGTERM.
+
+  --config PATH        config whose vendor-regions to simulate; default $SWITCHYARD_CONFIG,
+                       ./switchyard.config.ts, then the example fleet
+  --host HOST          address to bind (default 127.0.0.1)
+  --port N             0 (default): ephemeral ports; N: the admin API on N, vendor-regions on N+1, N+2, ...
+  --seed N             seed of answers and latencies (default 1)
+  --latency-scale X    multiply every simulated delay (0 answers at once; default 1)
+  --time-scale X       run the simulated day X times faster than real time (default 1)
+  --nats URL,...       also take faults from sy.chaos.<vendor>.<region> (default $NATS_URL when set)
+  --json               first stdout line: {"endpoints": {...}, "admin": "..."}
+`;
+
+function number(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`switchyard simulate: ${flag} expects a number >= 0, got "${value}"`);
+  return n;
+}
+
+export async function simulate(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseFlags('simulate', args, {
+    config: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    'latency-scale': { type: 'string' },
+    'time-scale': { type: 'string' },
+    nats: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  noPositionals('simulate', positionals);
+  const port = number('--port', values.port, 0);
+  if (!Number.isInteger(port) || port > 65535) throw new UsageError(`switchyard simulate: --port expects a port number, got "${values.port}"`);
+  const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env, fallbackToExample: true });
+  const nats = (values.nats ?? io.env.NATS_URL)?.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const simulator = await startSimulator({
+    config,
+    host: values.host,
+    port,
+    seed: number('--seed', values.seed, 1),
+    latencyScale: number('--latency-scale', values['latency-scale'], 1),
+    timeScale: number('--time-scale', values['time-scale'], 1),
+    nats,
+  });
+  const endpoints = simulator.endpoints();
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ endpoints, admin: simulator.admin })}\n`);
+  } else {
+    const width = Math.max(...Object.keys(endpoints).map((k) => k.length));
+    io.stdout(
+      [
+        `Simulating ${Object.keys(endpoints).length} vendor-regions of ${file}:`,
+        ...Object.entries(endpoints).map(([id, url]) => `  ${id.padEnd(width)}  ${url}`),
+        `Admin API: ${simulator.admin}  (GET /credentials for the test keys; POST /faults to inject a fault)`,
+        nats ? `Taking faults from NATS on sy.chaos.<vendor>.<region> (${nats.join(', ')}).` : '',
+        'Press Ctrl-C to stop.',
+        '',
+      ].filter((line, i, all) => line !== '' || i === all.length - 1).join('\n'),
+    );
+  }
+  await (io.shutdown ?? new Promise(() => {}));
+  await simulator.close();
+  return ExitCode.Ok;
+}

@@ -1,0 +1,43 @@
+/**
+ * Faults over NATS: `sy.chaos.<vendor>.<region>` carries a fault (its kind, duration, and optional
+ * model) for that vendor-region; a request gets `{ id }` or `{ error }` back naming the field.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { chaosWildcard, vendorRegionOfChaosSubject } from '../transport/index.js';
+import { addFault } from './admin.js';
+import type { SimulatedFleet } from './server.js';
+
+export interface ChaosListener {
+  connection: NatsConnection;
+  close(): Promise<void>;
+}
+
+export async function listenForChaos(fleet: SimulatedFleet, options: { servers: string[]; prefix?: string }): Promise<ChaosListener> {
+  const connection = await connect({ servers: options.servers, name: 'switchyard-simulator', maxReconnectAttempts: -1 });
+  const subscription = connection.subscribe(chaosWildcard(options.prefix));
+  void (async () => {
+    for await (const message of subscription) {
+      const vendorRegion = vendorRegionOfChaosSubject(message.subject, options.prefix);
+      let reply: { id: string } | { error: string };
+      if (!vendorRegion) {
+        reply = { error: `subject: "${message.subject}" names no vendor-region; use ${options.prefix ?? 'sy'}.chaos.<vendor>.<region>` };
+      } else {
+        let body: unknown;
+        try {
+          body = message.data.length === 0 ? {} : message.json();
+        } catch {
+          body = undefined;
+        }
+        const result = typeof body === 'object' && body !== null ? addFault(fleet, { ...body, vendorRegion }) : { ok: false as const, error: 'body: expected a JSON object' };
+        reply = result.ok ? { id: result.id } : { error: result.error };
+      }
+      if (message.reply) message.respond(JSON.stringify(reply));
+    }
+  })();
+  return {
+    connection,
+    async close() {
+      await connection.drain();
+    },
+  };
+}
