@@ -60,7 +60,9 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
 
 function renderError(error: unknown, debug: boolean): string {
   const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}\n` : '';
-  if (error instanceof SwitchyardError) return `switchyard: ${error.message}\n${error.hint}\n${stack}`;
+  // Usage errors already name their command ("switchyard check: ..."); others get the program name.
+  const named = (message: string) => (message.startsWith('switchyard ') ? message : `switchyard: ${message}`);
+  if (error instanceof SwitchyardError) return `${named(error.message)}\n${error.hint}\n${stack}`;
   const message = error instanceof Error ? error.message : String(error);
   return `switchyard: unexpected error: ${message}\nRun again with --debug for the stack trace, and file an issue with it if this looks like a bug.\n${stack}`;
 }

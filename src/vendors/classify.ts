@@ -71,6 +71,10 @@ export function classifyHttpFailure(f: HttpFailure): VendorError {
     const scope = f.status === 502 || f.status === 503 ? 'vendor_region' : 'deployment';
     return make('vendor error', { code: ErrorCode.VendorUnavailable, failureClass: 'fault', scope, retryable: true, persistent: false });
   }
+  // Vertex: the project may not use this publisher model. A setup fault of this deployment, not the request's.
+  if (code === 'failed_precondition') {
+    return make('model not enabled for the project', { code: ErrorCode.VendorNotFound, failureClass: 'fault', scope: 'deployment', retryable: true, persistent: true });
+  }
   return make('request rejected', { code: ErrorCode.VendorRejected, failureClass: 'caller', scope: 'deployment', retryable: false, persistent: false });
 }
 

@@ -34,17 +34,29 @@ export interface VendorHttpResponse {
   headers: Headers;
   body: Dispatcher.ResponseData['body'];
   timer: CallTimer;
+  /** The body's chunks, each awaited under the idle limit; use this, not `body`, to read a stream. */
+  chunks(): AsyncGenerator<Buffer>;
   /** Aborts the upstream request and destroys the body; safe to call twice. */
   abort(): void;
-  /** Releases the timers tied to the call's deadline; call when the call is over. */
+  /** Releases the timers tied to the call; call when the call is over. */
   release(): void;
   /** Classifies an error met while reading the body (cut, idle timeout, caller abort, deadline). */
   bodyFailure(error: unknown): VendorError;
 }
 
+type Timeout = 'first_byte' | 'idle' | 'deadline';
+
+interface CallState {
+  callerAborted: boolean;
+  timedOut: Timeout | undefined;
+}
+
 /**
  * Sends one request. Resolves with the response (any status) once headers arrive; rejects only
  * with a VendorError. The caller must consume or destroy the body.
+ *
+ * The first-byte, idle and deadline limits run on our own timers: undici checks its timeouts on
+ * a coarse one-second clock, and failover at a sub-second time-to-first-token limit needs better.
  */
 export async function sendVendorRequest(
   source: FailureSource,
@@ -55,21 +67,24 @@ export async function sendVendorRequest(
 ): Promise<VendorHttpResponse> {
   const timer = new CallTimer(now);
   const controller = new AbortController();
-  const remaining = options.deadline === undefined ? Infinity : options.deadline - now();
+  const remaining = options.deadline === undefined ? Infinity : options.deadline - Date.now();
   if (remaining <= 0) throw deadlinePassed(source);
-  const onCallerAbort = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) throw cancelledCall(source);
+  const state: CallState = { callerAborted: false, timedOut: undefined };
+  const onCallerAbort = () => {
+    state.callerAborted = true;
+    controller.abort(options.signal?.reason);
+  };
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  let deadlineHit = false;
-  const deadlineTimer = Number.isFinite(remaining)
-    ? setTimeout(() => {
-        deadlineHit = true;
-        controller.abort();
-      }, remaining)
-    : undefined;
-  const state = () => ({ callerAborted: options.signal?.aborted ?? false, deadlineHit });
+  const expire = (why: Timeout) => () => {
+    state.timedOut ??= why;
+    controller.abort();
+  };
+  const deadlineTimer = Number.isFinite(remaining) ? setTimeout(expire('deadline'), remaining) : undefined;
+  const firstByteTimer = setTimeout(expire('first_byte'), options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS);
   const release = () => {
     clearTimeout(deadlineTimer);
+    clearTimeout(firstByteTimer);
     options.signal?.removeEventListener('abort', onCallerAbort);
   };
 
@@ -80,40 +95,65 @@ export async function sendVendorRequest(
       headers: req.headers,
       body: req.body,
       signal: controller.signal,
-      headersTimeout: Math.min(options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS, remaining),
-      bodyTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      // Backstops only; our own timers above decide.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
+    clearTimeout(firstByteTimer);
     timer.firstByte(capacityHints(response.headers, Date.now()));
+    const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     return {
       statusCode: response.statusCode,
       headers: response.headers,
       body: response.body,
       timer,
+      async *chunks() {
+        const iterator = response.body[Symbol.asyncIterator]();
+        for (;;) {
+          const idle = setTimeout(expire('idle'), idleMs);
+          try {
+            const next = (await iterator.next()) as IteratorResult<Buffer>;
+            if (next.done) return;
+            yield next.value;
+          } finally {
+            clearTimeout(idle);
+          }
+        }
+      },
       abort: () => {
         controller.abort();
         response.body.destroy();
       },
       release,
-      bodyFailure: (error) => whyItFailed(source, error, 'body', state()),
+      bodyFailure: (error) => whyItFailed(source, error, 'body', state),
     };
   } catch (error) {
     release();
-    throw whyItFailed(source, error, 'headers', state());
+    throw whyItFailed(source, error, 'headers', state);
   }
 }
 
 /** Classifies a failure while waiting for headers or reading the body. */
-export function whyItFailed(
-  source: FailureSource,
-  error: unknown,
-  phase: 'headers' | 'body',
-  state: { callerAborted: boolean; deadlineHit: boolean },
-): VendorError {
+export function whyItFailed(source: FailureSource, error: unknown, phase: 'headers' | 'body', state: CallState): VendorError {
   // The caller's own abort explains whatever failed after it, even a cut stream.
   if (state.callerAborted) return cancelledCall(source);
-  if (state.deadlineHit) return deadlinePassed(source);
+  if (state.timedOut === 'deadline') return deadlinePassed(source);
+  if (state.timedOut === 'first_byte') return timedOut(source, 'no response headers in time');
+  if (state.timedOut === 'idle') return timedOut(source, 'no next chunk in time');
   if (error instanceof VendorError) return error;
   return transportFailure(source, error, phase);
+}
+
+function timedOut(source: FailureSource, what: string): VendorError {
+  return new VendorError(what, {
+    vendor: source.vendor,
+    vendorRegion: source.vendorRegion,
+    code: ErrorCode.VendorTimeout,
+    failureClass: 'fault',
+    scope: 'deployment',
+    retryable: true,
+    persistent: false,
+  });
 }
 
 function deadlinePassed(source: FailureSource): VendorError {

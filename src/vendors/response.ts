@@ -51,6 +51,7 @@ export function expectContentType(source: FailureSource, response: VendorHttpRes
   const type = header(response.headers, 'content-type') ?? '';
   if (!type.toLowerCase().includes(expected)) {
     response.abort();
+    response.release();
     throw malformedResponse(source, `content type "${type}" where ${expected} was expected`, type);
   }
 }
@@ -58,5 +59,5 @@ export function expectContentType(source: FailureSource, response: VendorHttpRes
 /** The SSE events of a 200 stream, after checking it is one. */
 export function sseBody(source: FailureSource, response: VendorHttpResponse): AsyncIterable<SseEvent[]> {
   expectContentType(source, response, 'text/event-stream');
-  return sseEvents(response.body);
+  return sseEvents(response.chunks());
 }

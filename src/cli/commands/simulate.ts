@@ -1,12 +1,13 @@
 /** `switchyard simulate`: the simulated vendors of a fleet on loopback, until SIGINT or SIGTERM. */
 import { UsageError } from '../../domain/index.js';
-import { loadConfig } from '../../config/index.js';
-import { startSimulator } from '../../simulator/index.js';
+import path from 'node:path';
+import { loadConfig, readConfigData } from '../../config/index.js';
+import { LatencyProfileSchema, startSimulator } from '../../simulator/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 
 export const simulateHelp = `Usage: switchyard simulate [--config PATH] [--host 127.0.0.1] [--port 0] [--seed N] [--json]
-                          [--latency-scale X] [--time-scale X] [--nats URL,...]
+                          [--latency PATH] [--latency-scale X] [--time-scale X] [--nats URL,...]
 
 Serves one simulated vendor per vendor-region of the config (default: the example fleet), each
 speaking its vendor's wire protocol with authentication, quotas, a latency model, deterministic
@@ -17,6 +18,8 @@ answers and faults on command. Stops cleanly on Ctrl-C or SIGTERM.
   --host HOST          address to bind (default 127.0.0.1)
   --port N             0 (default): ephemeral ports; N: the admin API on N, vendor-regions on N+1, N+2, ...
   --seed N             seed of answers and latencies (default 1)
+  --latency PATH       YAML or JSON: vendor-region or deployment id (model@vendor-region) →
+                       { ttftMs: { median, p95 }, tokensPerSecond: { mean, sd }, drift: { amplitude, phase } }
   --latency-scale X    multiply every simulated delay (0 answers at once; default 1)
   --time-scale X       run the simulated day X times faster than real time (default 1)
   --nats URL,...       also take faults from sy.chaos.<vendor>.<region> (default $NATS_URL when set)
@@ -36,6 +39,7 @@ export async function simulate(args: readonly string[], io: CliIo): Promise<Exit
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
+    latency: { type: 'string' },
     'latency-scale': { type: 'string' },
     'time-scale': { type: 'string' },
     nats: { type: 'string' },
@@ -47,7 +51,10 @@ export async function simulate(args: readonly string[], io: CliIo): Promise<Exit
   const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env, fallbackToExample: true });
   const nats = (values.nats ?? io.env.NATS_URL)?.split(',').map((s) => s.trim()).filter(Boolean);
 
+  const latency = values.latency === undefined ? undefined : await readLatency(path.resolve(io.cwd, values.latency));
+
   const simulator = await startSimulator({
+    latency,
     config,
     host: values.host,
     port,
@@ -75,4 +82,20 @@ export async function simulate(args: readonly string[], io: CliIo): Promise<Exit
   await (io.shutdown ?? new Promise(() => {}));
   await simulator.close();
   return ExitCode.Ok;
+}
+
+/** Latency profiles by vendor-region or deployment id, each checked so a typo names its field. */
+async function readLatency(file: string): Promise<Record<string, unknown>> {
+  const data = await readConfigData(file);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UsageError(`switchyard simulate: --latency ${file} must map vendor-region or deployment ids to latency profiles`);
+  }
+  for (const [key, profile] of Object.entries(data)) {
+    const parsed = LatencyProfileSchema.safeParse(profile);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UsageError(`switchyard simulate: --latency ${key}.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'Fix the latency file and run again.');
+    }
+  }
+  return data as Record<string, unknown>;
 }
