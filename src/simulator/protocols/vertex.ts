@@ -139,8 +139,9 @@ async function predict(exchange: Exchange, raw: PredictTarget): Promise<void> {
     return anthropicError(res, 400, 'invalid_request_error', 'The request body must be a JSON object.');
   }
   const { anthropic_version: version, ...fields } = json.value as Record<string, unknown>;
-  if (version !== VERTEX_ANTHROPIC_VERSION) {
-    const why = version === undefined ? 'Field required' : `Input should be '${VERTEX_ANTHROPIC_VERSION}'`;
+  // Current Anthropic SDKs send their dated API version here; Vertex's own value is the classic one.
+  if (version !== VERTEX_ANTHROPIC_VERSION && !(typeof version === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(version))) {
+    const why = version === undefined ? 'Field required' : `Input should be '${VERTEX_ANTHROPIC_VERSION}' or a dated API version`;
     return anthropicError(res, 400, 'invalid_request_error', `anthropic_version: ${why}`);
   }
   // The URL names the model; Vertex refuses a second say in the body.

@@ -12,7 +12,7 @@ import { textOf } from '../../../src/domain/index.js';
 import { FaultSchema } from '../../../src/simulator/faults.js';
 import type { RunningSimulator } from '../../../src/simulator/index.js';
 import { createVendorDispatcher } from '../../../src/vendors/http.js';
-import { VERTEX_ANTHROPIC_VERSION, createVertexAdapter } from '../../../src/vendors/vertex/adapter.js';
+import { createVertexAdapter } from '../../../src/vendors/vertex/adapter.js';
 import { serviceAccountTokens } from '../../../src/vendors/vertex/token.js';
 import { simulatorSecrets, startTestSimulator } from '../../helpers/simulator.js';
 
@@ -52,7 +52,7 @@ afterAll(async () => {
  * client for headers, and the default one looks for Application Default Credentials. An
  * OAuth2Client holding the token answers without any network call.
  */
-function client(options: { pinVertexVersion?: boolean } = {}): AnthropicVertex {
+function client(options: { version?: string } = {}): AnthropicVertex {
   const authClient = new OAuth2Client();
   authClient.setCredentials({ access_token: accessToken, token_type: 'Bearer', expiry_date: Date.now() + 3_000_000 });
   return new AnthropicVertex({
@@ -62,8 +62,8 @@ function client(options: { pinVertexVersion?: boolean } = {}): AnthropicVertex {
     projectId: 'switchyard-example',
     authClient,
     maxRetries: 0,
-    // The SDK copies its anthropic-version header into the body's anthropic_version; Vertex wants its own value there.
-    ...(options.pinVertexVersion !== false && { defaultHeaders: { 'anthropic-version': VERTEX_ANTHROPIC_VERSION } }),
+    // The SDK copies its anthropic-version header into the body's anthropic_version; only the refusal test overrides it.
+    ...(options.version !== undefined && { defaultHeaders: { 'anthropic-version': options.version } }),
   });
 }
 
@@ -113,8 +113,8 @@ describe('@anthropic-ai/vertex-sdk against the simulated Vertex', () => {
     expect((error as RateLimitError).status).toBe(429);
   });
 
-  it('is refused as Vertex refuses it when left to send its own API version as anthropic_version', async () => {
-    const error: unknown = await client({ pinVertexVersion: false })
+  it('is refused as Vertex refuses it when anthropic_version is not one Vertex knows', async () => {
+    const error: unknown = await client({ version: 'bedrock-2023-05-31' })
       .messages.create({ model: MODEL, max_tokens: 256, messages: [{ role: 'user', content: PROMPT }] })
       .then(
         () => undefined,
