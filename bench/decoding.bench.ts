@@ -7,6 +7,8 @@ import type { StreamEvent } from '../src/domain/index.js';
 import { AnthropicStreamDecoder, AnthropicStreamEncoder, formatSse } from '../src/vendors/anthropic/stream.js';
 import { OpenAIStreamDecoder, OpenAIStreamEncoder, formatSseData } from '../src/vendors/openai/stream.js';
 import { sseEvents } from '../src/vendors/sse.js';
+import { decodeBedrockStream } from '../src/vendors/bedrock/adapter.js';
+import { chunkFrame } from '../src/vendors/bedrock/event-stream.js';
 
 export interface Row {
   case: string;
@@ -93,7 +95,20 @@ async function openaiSse(events: StreamEvent[]): Promise<Row> {
   }));
 }
 
+async function bedrockEventStream(events: StreamEvent[]): Promise<Row> {
+  const encoder = new AnthropicStreamEncoder();
+  const frames = events.flatMap((e) => encoder.encode(e)).map((e, i) => chunkFrame(JSON.stringify(e.data), 'abcdefghij'.slice(0, i % 10)));
+  const bytes = Buffer.concat(frames);
+  const parts = chunks(bytes);
+  const source = { vendor: 'bedrock' as const, vendorRegion: 'bedrock/us-east-1' };
+  return row('Bedrock event-stream → canonical', bytes.length, await time(async () => {
+    let count = 0;
+    for await (const batch of decodeBedrockStream(source, replay(parts))) count += batch.length;
+    return count;
+  }));
+}
+
 export async function run(): Promise<Row[]> {
   const events = canonicalAnswer();
-  return [await anthropicSse(events), await openaiSse(events)];
+  return [await anthropicSse(events), await openaiSse(events), await bedrockEventStream(events)];
 }

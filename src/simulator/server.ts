@@ -2,8 +2,9 @@
  * The simulated vendors on loopback: one HTTP server per vendor-region of the config, each speaking
  * its vendor's protocol, plus faults that live below HTTP (connection refused, hang).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { Vendor } from '../domain/index.js';
 import type { VendorRegion } from '../config/index.js';
 import { AccessTokens, createSimulatorCredentials, type SimulatorCredentials } from './credentials.js';
@@ -34,10 +35,18 @@ export class VendorServer {
     private readonly options: VendorServerOptions,
   ) {
     this.port = options.port;
-    this.server = createServer((req, res) => void this.serve(req, res));
-    this.server.on('connection', (socket: Socket) => {
+    // The AWS SDK speaks HTTP/2 (cleartext, prior knowledge) by default; the others HTTP/1.1.
+    // Each connection goes to the server its first bytes ask for: HTTP/2 opens with "PRI ".
+    const http1 = createHttp1Server((req, res) => void this.serve(req, res));
+    const http2 = createHttp2Server((req, res) => void this.serve(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+    this.server = createTcpServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
+      socket.once('readable', () => {
+        const head = socket.read() as Buffer | null;
+        if (head) socket.unshift(head);
+        (head?.subarray(0, 4).toString('latin1') === 'PRI ' ? http2 : http1).emit('connection', socket);
+      });
     });
   }
 
