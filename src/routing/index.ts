@@ -1,5 +1,11 @@
 /**
- * routing: pure route resolution (and, with the router, the selection strategies) over the
- * resolved config and deployment snapshots. Imports src/domain and src/config; no I/O.
+ * routing: pure route resolution and the selection strategies (Sequence, LoadBalanced,
+ * LatencyBased, nesting, Fallback, Spill, panic) over a snapshot of deployment views.
+ * Imports src/domain and src/config; no I/O, no clock but what it is given.
  */
 export { crossModelFallbacks, environmentsOf, resolveRoute, writtenUseCases } from './route-table.js';
+export { planRequest } from './plan.js';
+export type { Candidate, PlanContext } from './plan.js';
+export { HEALTH_STATES, hasCapacity, isAvailable } from './view.js';
+export type { DeploymentView, HealthState } from './view.js';
+export { PRIOR_TOKENS_PER_SECOND, PRIOR_TTFT_MS, predictedLatencyMs } from './latency.js';
