@@ -175,3 +175,61 @@ describe('anthropic adapter against the simulator', () => {
     console.log(`upstream saw the close ${(simulator.simulation.stats.snapshot()[id]?.lastClosedByClientAt ?? 0) - cancelledAt} ms after the abort`);
   });
 });
+
+describe('anthropic adapter against recorded vendor responses', () => {
+  async function replay(status: number, contentType: string, file: string, headers: Record<string, string> = {}) {
+    const { createServer } = await import('node:http');
+    const { readFile } = await import('node:fs/promises');
+    const body = await readFile(new URL(`../../fixtures/anthropic/${file}`, import.meta.url));
+    const server = createServer((_req, res) => res.writeHead(status, { 'content-type': contentType, ...headers }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    const vendorRegion = { ...config.vendorRegions.anthropic!, baseUrl: `http://127.0.0.1:${address.port}` };
+    const recorded = createAnthropicAdapter(vendorRegion, { dispatcher, secrets: () => Promise.resolve('sk-recorded') });
+    return { recorded, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  it('reads a recorded message', async () => {
+    const { recorded, close } = await replay(200, 'application/json', 'message.json');
+    try {
+      const { response } = await recorded.complete(request, { deployment: deployment() });
+      expect(response.content[0]?.type).toBe('text');
+      expect(response.usage.outputTokens).toBeGreaterThan(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('streams a recorded text stream and a recorded tool-use stream', async () => {
+    for (const [file, check] of [
+      ['stream-text.sse', (events: StreamEvent[]) => expect(events.some((e) => e.type === 'delta' && e.delta.type === 'text')).toBe(true)],
+      ['stream-tool-use.sse', (events: StreamEvent[]) => expect(events.some((e) => e.type === 'delta' && e.delta.type === 'tool_call')).toBe(true)],
+    ] as const) {
+      const { recorded, close } = await replay(200, 'text/event-stream; charset=utf-8', file);
+      try {
+        const { events } = await collect(await recorded.stream(request, { deployment: deployment() }));
+        expect(events.at(-1)?.type).toBe('end');
+        check(events);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  it('classifies a recorded mid-stream overloaded error and a recorded 429', async () => {
+    const stream = await replay(200, 'text/event-stream', 'stream-overloaded-error.sse');
+    try {
+      const error = await failure((async () => collect(await stream.recorded.stream(request, { deployment: deployment() })))());
+      expect(error.code).toBe('vendor_overloaded');
+    } finally {
+      await stream.close();
+    }
+    const limited = await replay(429, 'application/json', 'error-rate-limit.json', { 'retry-after': '12' });
+    try {
+      const error = await failure(limited.recorded.complete(request, { deployment: deployment() }));
+      expect(error).toMatchObject({ code: 'vendor_rate_limited', failureClass: 'capacity', retryAfterMs: 12_000, status: 429 });
+    } finally {
+      await limited.close();
+    }
+  });
+});
