@@ -36,6 +36,18 @@ export const ErrorCode = {
   VendorContentFilter: 'vendor_content_filter',
   /** The caller gave up (abort signal or deadline). */
   Cancelled: 'cancelled',
+  /** A stream broke after delivery began and could not resume; carries what was delivered. */
+  StreamInterrupted: 'stream_interrupted',
+  /** No route serves this model, environment and use case. */
+  NoRoute: 'no_route',
+  /** Every candidate deployment failed. */
+  AllDeploymentsFailed: 'all_deployments_failed',
+  DeadlineExceeded: 'deadline_exceeded',
+  /** Retries are capped at a share of requests so they cannot multiply an outage. */
+  RetryBudgetExhausted: 'retry_budget_exhausted',
+  /** The router node is draining or stopped and takes no new requests. */
+  RouterDraining: 'router_draining',
+  Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -111,5 +123,32 @@ export class UsageError extends SwitchyardError {
   readonly code = ErrorCode.Usage;
   constructor(message: string, hint = 'Run `switchyard --help` for the commands and their flags.') {
     super(message, hint);
+  }
+}
+
+const REQUEST_HINTS: Record<string, string> = {
+  stream_interrupted: 'Part of the answer was delivered (see `delivered`); retry the request, or continue from what arrived.',
+  no_route: 'Add a route for this model in this environment (or an `otherwise` use case), then reload the config.',
+  all_deployments_failed: 'Every vendor failed; retry after a short wait, and check `switchyard status` for open deployments.',
+  deadline_exceeded: 'Allow a longer deadline, or retry.',
+  retry_budget_exhausted: 'The router is protecting vendors from a retry storm; retry after a short wait.',
+  router_draining: 'This router node is shutting down; send the request to another node.',
+  cancelled: 'The request was cancelled by its caller.',
+};
+
+/** A routed request that ended without an answer; `code` says why, `delivered` what arrived before. */
+export class RequestFailedError extends SwitchyardError {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly delivered: string | undefined;
+
+  constructor(failure: { code: string; message: string; retryable: boolean; retryAfterMs?: number | undefined; delivered?: string | undefined }) {
+    const code = (Object.values(ErrorCode) as string[]).includes(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
+    super(failure.message, REQUEST_HINTS[code] ?? 'See the code and message; the vendor error policy decided this request cannot succeed as sent.');
+    this.code = code;
+    this.retryable = failure.retryable;
+    this.retryAfterMs = failure.retryAfterMs;
+    this.delivered = failure.delivered;
   }
 }

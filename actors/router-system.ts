@@ -1,0 +1,213 @@
+/**
+ * A router in one process: the fleet's health actors, the router lifecycle, and one request actor
+ * per request, wired to the vendor adapters. `complete` and `stream` take canonical requests; the
+ * answer names the deployment and model that served it and how many attempts it took.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../src/config/index.js';
+import { OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type StreamEvent } from '../src/domain/index.js';
+import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
+import type { HealthPolicy } from '../machines/health.machine.js';
+import { requestMachine, type RequestOutput } from '../machines/request.machine.js';
+import { routerMachine } from '../machines/router.machine.js';
+import { EventQueue } from './event-queue.js';
+import { Fleet, type MachineClock } from './fleet.js';
+import { attemptActor, chooseActor, type RequestScope } from './request-actors.js';
+import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+
+export interface RouterSystemDeps {
+  secrets: SecretResolver;
+  dispatcher?: Dispatcher;
+  /** Adapters by vendor-region id; built from the config when absent. */
+  adapters?: ReadonlyMap<string, VendorAdapter>;
+  clock?: MachineClock;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface RouterSystemOptions {
+  environment: string;
+  /** Time to first token each attempt gets before the request fails over (default 10 s). */
+  ttftLimitMs?: number;
+  idleTimeoutMs?: number;
+  maxAttempts?: number;
+  hedging?: boolean;
+  health?: Partial<HealthPolicy>;
+  retryBudget?: RetryBudgetOptions;
+}
+
+export interface RequestOptions {
+  useCase?: string;
+  /** The caller's overall deadline, in ms from now. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  hedging?: boolean;
+}
+
+export interface Routed {
+  servedBy: { deployment: string; model: string };
+  attempts: number;
+  resumed: number;
+}
+
+export interface RoutedStream extends AsyncIterable<StreamEvent> {
+  /** Settles when the request ends: who served it, or the failure. Never rejects. */
+  outcome: Promise<RequestOutput>;
+}
+
+export interface RouterSystem {
+  fleet: Fleet;
+  complete(request: CanonicalRequest, options?: RequestOptions): Promise<{ response: CanonicalResponse } & Routed>;
+  stream(request: CanonicalRequest, options?: RequestOptions): RoutedStream;
+  /** Request actors still running; zero once every request has ended. */
+  activeRequests(): number;
+  reload(config: Config): void;
+  drain(graceMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createRouterSystem(config: Config, deps: RouterSystemDeps, options: RouterSystemOptions): RouterSystem {
+  const now = deps.now ?? Date.now;
+  const dispatcher = deps.dispatcher ?? createVendorDispatcher();
+  const adapters =
+    deps.adapters ??
+    new Map(Object.values(config.vendorRegions).map((vr) => [vr.id, createAdapter(vr, { dispatcher, secrets: deps.secrets })]));
+  const fleet = new Fleet(config, { policy: options.health, clock: deps.clock, now });
+  const budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET, now);
+  const router = createActor(routerMachine, { input: { config }, ...(deps.clock ? { clock: deps.clock } : {}) }).start();
+  router.send({ type: 'ready' });
+  const active = new Set<Actor<typeof requestMachine>>();
+  const random = deps.random ?? Math.random;
+
+  function start(request: CanonicalRequest, requestOptions: RequestOptions): RoutedStream {
+    // The reader stopping early cancels the request; the actor it cancels is created below.
+    const onReaderGone = { cancel: (): void => undefined };
+    const queue = new EventQueue<StreamEvent>(() => onReaderGone.cancel());
+    if (router.getSnapshot().value !== 'serving') {
+      const failure = { code: 'router_draining', message: 'this router node is draining', retryable: true };
+      queue.push({ type: 'error', error: failure });
+      queue.close();
+      return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }) });
+    }
+    const current = router.getSnapshot().context.config as Config;
+    const scope: RequestScope = {
+      config: current,
+      fleet,
+      budget,
+      adapters,
+      environment: options.environment,
+      useCase: requestOptions.useCase ?? OTHERWISE,
+      random,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    };
+    budget.deposit();
+    const machine = requestMachine.provide({ actors: { choose: chooseActor(scope), attempt: attemptActor(scope) } });
+    const requestActor = createActor(machine, {
+      input: {
+        request,
+        ttftLimitMs: options.ttftLimitMs ?? 10_000,
+        deadlineMs: requestOptions.deadlineMs,
+        hedging: requestOptions.hedging ?? options.hedging ?? false,
+        maxAttempts: options.maxAttempts,
+      },
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
+    onReaderGone.cancel = () => requestActor.send({ type: 'cancel' });
+    requestActor.on('out', (e) => queue.push(e.event));
+    requestActor.on('abandoned', (e) => {
+      // Waiting past the time-to-first-token limit is a fault; losing a hedge race or a cancel says nothing.
+      if (e.reason === 'ttft_timeout') fleet.report(e.deployment, { type: 'outcome.failure', at: now(), failureClass: 'fault', code: 'vendor_timeout' });
+    });
+    const outcome = new Promise<RequestOutput>((resolve) => {
+      requestActor.subscribe({
+        complete: () => {
+          active.delete(requestActor);
+          router.send({ type: 'request.finished' });
+          queue.close();
+          resolve(requestActor.getSnapshot().output ?? { ok: false, attempts: [], resumed: 0 });
+        },
+        error: (error) => {
+          active.delete(requestActor);
+          router.send({ type: 'request.finished' });
+          const failure = { code: 'internal', message: error instanceof Error ? error.message : String(error), retryable: false };
+          queue.push({ type: 'error', error: failure });
+          queue.close();
+          resolve({ ok: false, attempts: [], resumed: 0, failure });
+        },
+      });
+    });
+    const onAbort = () => requestActor.send({ type: 'cancel' });
+    requestOptions.signal?.addEventListener('abort', onAbort, { once: true });
+    void outcome.then(() => requestOptions.signal?.removeEventListener('abort', onAbort));
+    active.add(requestActor);
+    router.send({ type: 'request.accepted' });
+    requestActor.start();
+    if (requestOptions.signal?.aborted) requestActor.send({ type: 'cancel' });
+    return Object.assign(queue, { outcome });
+  }
+
+  return {
+    fleet,
+    stream: (request, requestOptions = {}) => start(request, requestOptions),
+    async complete(request, requestOptions = {}) {
+      const stream = start(request, requestOptions);
+      const events: StreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const result = await stream.outcome;
+      if (!result.ok || !result.servedBy) throw new RequestFailedError(result.failure ?? { code: 'internal', message: 'no answer', retryable: false });
+      return { response: assemble(events, result.servedBy.model), servedBy: result.servedBy, attempts: result.attempts.length, resumed: result.resumed };
+    },
+    activeRequests: () => active.size,
+    reload: (next) => router.send({ type: 'config.reload', config: next }),
+    async drain(graceMs) {
+      router.send({ type: 'drain', graceMs });
+      await new Promise<void>((resolve) => router.subscribe({ complete: () => resolve() }));
+    },
+    async stop() {
+      for (const actor of active) actor.send({ type: 'cancel' });
+      router.send({ type: 'stop' });
+      fleet.stop();
+      if (!deps.dispatcher) await dispatcher.close();
+    },
+  };
+}
+
+/** A whole response from a stream's canonical events. */
+export function assemble(events: readonly StreamEvent[], model: string): CanonicalResponse {
+  const blocks = new Map<number, ContentBlock>();
+  const toolJson = new Map<number, string>();
+  let id = '';
+  let end: Extract<StreamEvent, { type: 'end' }> | undefined;
+  let usage = { inputTokens: 0, outputTokens: 0 };
+  for (const event of events) {
+    if (event.type === 'start') id = event.id;
+    if (event.type === 'usage') usage = { ...usage, ...event.usage };
+    if (event.type === 'end') end = event;
+    if (event.type !== 'delta') continue;
+    const existing = blocks.get(event.index);
+    if (event.delta.type === 'text') {
+      blocks.set(event.index, { type: 'text', text: (existing?.type === 'text' ? existing.text : '') + event.delta.text });
+    } else {
+      const call = existing?.type === 'tool_call' ? existing : { type: 'tool_call' as const, id: event.delta.id ?? '', name: event.delta.name ?? '', arguments: {} };
+      blocks.set(event.index, { ...call, id: event.delta.id ?? call.id, name: event.delta.name ?? call.name });
+      toolJson.set(event.index, (toolJson.get(event.index) ?? '') + event.delta.argumentsJson);
+    }
+  }
+  for (const [index, json] of toolJson) {
+    const block = blocks.get(index);
+    if (block?.type === 'tool_call') block.arguments = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  }
+  const content = [...blocks.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, b]) => b)
+    .filter((b): b is CanonicalResponse['content'][number] => b.type === 'text' || b.type === 'tool_call');
+  return {
+    id,
+    model,
+    content,
+    stopReason: end?.stopReason ?? 'end_turn',
+    ...(end?.stopSequence ? { stopSequence: end.stopSequence } : {}),
+    usage,
+  };
+}

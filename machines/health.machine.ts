@@ -1,0 +1,316 @@
+/**
+ * The health of one vendor-region or one deployment: healthy, degraded, open (no traffic),
+ * halfOpen (a few probes) and drained (by an operator). Pure: it learns time from the events it is
+ * sent and waits only through xstate delays, so tests drive it with a simulated clock.
+ *
+ * Breakers open fast (a run of consecutive faults, or a fault rate over a short window with a
+ * minimum volume, counted with the peers' numbers) and close carefully (a backoff that grows with
+ * each opening, with jitter; a few probes; then a slow start). Capacity signals (429) never open
+ * it: they only hold traffic back until the vendor's retry-after.
+ */
+import { assign, setup } from 'xstate';
+import type { FailureClass } from '../src/domain/index.js';
+import { emptyEwma, observeAverage, observeEwma, pushSample, type PeakEwma } from './estimators.js';
+
+export interface HealthPolicy {
+  /** Consecutive faults that open the breaker at once. */
+  consecutiveFaults: number;
+  /** The window fault rates are counted over. */
+  windowMs: number;
+  /** Requests (local and peers) the window needs before its rate means anything. */
+  minVolume: number;
+  /** Fault share in the window that opens the breaker. */
+  openRate: number;
+  /** Fault share in the window that marks the deployment degraded. */
+  degradeRate: number;
+  /** First open period; each further consecutive opening doubles it, up to maxOpenMs. */
+  baseOpenMs: number;
+  maxOpenMs: number;
+  /** ± share of random spread on each open period, so nodes do not probe in lockstep. */
+  jitter: number;
+  /** Open period after a fault that will not heal by itself (bad credentials, used-up quota). */
+  persistentOpenMs: number;
+  /** Successful probes in halfOpen that close the breaker. */
+  probes: number;
+  /** How long a recovered deployment takes to get its full share back. */
+  rampMs: number;
+}
+
+/** The defaults of reliability-algorithms.md §1.5. */
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
+  consecutiveFaults: 5,
+  windowMs: 30_000,
+  minVolume: 20,
+  openRate: 0.5,
+  degradeRate: 0.2,
+  baseOpenMs: 30_000,
+  maxOpenMs: 300_000,
+  jitter: 0.15,
+  persistentOpenMs: 600_000,
+  probes: 3,
+  rampMs: 30_000,
+};
+
+/** The time to first token a fault is scored as; it decays like any slow sample. */
+export const FAULT_PENALTY_MS = 5_000;
+
+export interface Outcome {
+  at: number;
+  fault: boolean;
+}
+
+export interface HealthContext {
+  id: string;
+  policy: HealthPolicy;
+  consecutiveFaults: number;
+  /** Local outcomes inside the window: requests that said something about health. */
+  outcomes: Outcome[];
+  /** Fleet-wide window counts reported by peers (not including ours). */
+  peers: { requests: number; faults: number };
+  /** Consecutive openings without a full recovery; drives the backoff. */
+  openings: number;
+  openMs: number;
+  openedAt: number | undefined;
+  persistent: boolean;
+  probesLeft: number;
+  probesSucceeded: number;
+  rampStartedAt: number | undefined;
+  ttft: PeakEwma;
+  ttftSamples: number[];
+  tokensPerSecond: number | undefined;
+  throttledUntil: number | undefined;
+  /** Last time any event told us the time. */
+  now: number;
+  /** State of the seeded generator for jitter. */
+  seed: number;
+  lastFault: { code: string; at: number } | undefined;
+}
+
+export type HealthEvent =
+  | { type: 'outcome.success'; at: number; ttftMs?: number | undefined; tokensPerSecond?: number | undefined; probe?: boolean }
+  | {
+      type: 'outcome.failure';
+      at: number;
+      failureClass: FailureClass;
+      code: string;
+      persistent?: boolean;
+      retryAfterMs?: number | undefined;
+      probe?: boolean;
+    }
+  | { type: 'probe.taken'; at: number }
+  | { type: 'probe.returned'; at: number }
+  | { type: 'peer.counts'; requests: number; faults: number }
+  | { type: 'admin.drain' }
+  | { type: 'admin.undrain'; at: number }
+  | { type: 'admin.open'; at: number; durationMs?: number };
+
+export interface HealthInput {
+  id: string;
+  policy?: Partial<HealthPolicy>;
+  seed?: number;
+  now?: number;
+}
+
+/** The next value of a tiny LCG and a uniform draw in [0, 1) from it: jitter without Math.random. */
+function nextRandom(seed: number): { seed: number; value: number } {
+  const next = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return { seed: next, value: next / 4294967296 };
+}
+
+function windowed(context: HealthContext, at: number): Outcome[] {
+  return context.outcomes.filter((o) => o.at > at - context.policy.windowMs);
+}
+
+/** Fault share over the window, fleet-wide; undefined below the minimum volume. */
+export function faultRate(context: HealthContext, minVolume = context.policy.minVolume): number | undefined {
+  const local = windowed(context, context.now);
+  const requests = local.length + context.peers.requests;
+  if (requests < minVolume) return undefined;
+  return (local.filter((o) => o.fault).length + context.peers.faults) / requests;
+}
+
+function isFault(event: HealthEvent): boolean {
+  return event.type === 'outcome.failure' && (event.failureClass === 'fault' || event.failureClass === 'quota_exhausted');
+}
+
+function isPersistent(event: HealthEvent): boolean {
+  return event.type === 'outcome.failure' && (event.persistent === true || event.failureClass === 'quota_exhausted');
+}
+
+export const healthMachine = setup({
+  types: {
+    context: {} as HealthContext,
+    events: {} as HealthEvent,
+    input: {} as HealthInput,
+  },
+  actions: {
+    record: assign(({ context, event }) => {
+      if (event.type !== 'outcome.success' && event.type !== 'outcome.failure') return {};
+      const now = Math.max(context.now, event.at);
+      const base = { now, outcomes: windowed(context, now) };
+      if (event.type === 'outcome.success') {
+        return {
+          ...base,
+          consecutiveFaults: 0,
+          outcomes: [...base.outcomes, { at: event.at, fault: false }],
+          ttft: event.ttftMs === undefined ? context.ttft : observeEwma(context.ttft, event.ttftMs, event.at),
+          ttftSamples: event.ttftMs === undefined ? context.ttftSamples : pushSample(context.ttftSamples, event.ttftMs),
+          tokensPerSecond: event.tokensPerSecond === undefined ? context.tokensPerSecond : observeAverage(context.tokensPerSecond, event.tokensPerSecond),
+        };
+      }
+      if (event.failureClass === 'caller') return base;
+      if (event.failureClass === 'capacity') {
+        // A capacity signal holds traffic back until the vendor's retry-after; it is not a fault.
+        const until = event.at + (event.retryAfterMs ?? 1000);
+        return { ...base, outcomes: [...base.outcomes, { at: event.at, fault: false }], throttledUntil: Math.max(context.throttledUntil ?? 0, until) };
+      }
+      return {
+        ...base,
+        consecutiveFaults: context.consecutiveFaults + 1,
+        outcomes: [...base.outcomes, { at: event.at, fault: true }],
+        lastFault: { code: event.code, at: event.at },
+        // A fault counts as a very slow answer, so latency routing moves away before the breaker opens.
+        ttft: observeEwma(context.ttft, Math.max(2 * (context.ttft.value ?? 0), FAULT_PENALTY_MS), event.at),
+      };
+    }),
+    tick: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),
+    open: assign(({ context, event }) => {
+      const persistent = isPersistent(event);
+      const openings = context.openings + 1;
+      const { seed, value } = nextRandom(context.seed);
+      const backoff = Math.min(context.policy.baseOpenMs * 2 ** (openings - 1), context.policy.maxOpenMs);
+      const jittered = backoff * (1 + context.policy.jitter * (2 * value - 1));
+      const requested = event.type === 'admin.open' ? event.durationMs : undefined;
+      return {
+        openings,
+        seed,
+        persistent,
+        openMs: requested ?? (persistent ? context.policy.persistentOpenMs : Math.round(jittered)),
+        openedAt: context.now,
+        consecutiveFaults: 0,
+        outcomes: [],
+        rampStartedAt: undefined,
+      };
+    }),
+    startProbing: assign(({ context }) => ({ probesLeft: context.policy.probes, probesSucceeded: 0 })),
+    takeProbe: assign(({ context }) => ({ probesLeft: Math.max(0, context.probesLeft - 1) })),
+    returnProbe: assign(({ context }) => ({ probesLeft: Math.min(context.policy.probes, context.probesLeft + 1) })),
+    countProbeSuccess: assign(({ context }) => ({ probesSucceeded: context.probesSucceeded + 1 })),
+    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0 })),
+    endRamp: assign({ rampStartedAt: undefined }),
+    setPeers: assign(({ event }) => (event.type === 'peer.counts' ? { peers: { requests: event.requests, faults: event.faults } } : {})),
+  },
+  guards: {
+    isFault: ({ event }) => isFault(event),
+    isPersistentFault: ({ event }) => isFault(event) && isPersistent(event),
+    shouldOpen: ({ context }) => {
+      if (context.consecutiveFaults >= context.policy.consecutiveFaults) return true;
+      const rate = faultRate(context);
+      return rate !== undefined && rate >= context.policy.openRate;
+    },
+    shouldDegrade: ({ context }) => {
+      const rate = faultRate(context, Math.ceil(context.policy.minVolume / 4));
+      return rate !== undefined && rate >= context.policy.degradeRate;
+    },
+    recovered: ({ context, event }) => {
+      const now = 'at' in event ? Math.max(context.now, event.at) : context.now;
+      const ramped = context.rampStartedAt === undefined || now - context.rampStartedAt >= context.policy.rampMs;
+      const rate = faultRate(context, Math.ceil(context.policy.minVolume / 4));
+      return ramped && (rate === undefined || rate < context.policy.degradeRate);
+    },
+    lastProbeNeeded: ({ context }) => context.probesSucceeded + 1 >= context.policy.probes,
+  },
+  delays: {
+    openPeriod: ({ context }) => context.openMs,
+  },
+}).createMachine({
+  id: 'health',
+  context: ({ input }) => ({
+    id: input.id,
+    policy: { ...DEFAULT_HEALTH_POLICY, ...input.policy },
+    consecutiveFaults: 0,
+    outcomes: [],
+    peers: { requests: 0, faults: 0 },
+    openings: 0,
+    openMs: 0,
+    openedAt: undefined,
+    persistent: false,
+    probesLeft: 0,
+    probesSucceeded: 0,
+    rampStartedAt: undefined,
+    ttft: emptyEwma(),
+    ttftSamples: [],
+    tokensPerSecond: undefined,
+    throttledUntil: undefined,
+    now: input.now ?? 0,
+    seed: input.seed ?? 1,
+    lastFault: undefined,
+  }),
+  initial: 'healthy',
+  on: {
+    'peer.counts': { actions: 'setPeers' },
+    'admin.drain': { target: '.drained' },
+    'admin.open': { target: '.open', actions: ['tick', 'open'] },
+  },
+  states: {
+    healthy: {
+      on: {
+        'outcome.success': { actions: 'record' },
+        'outcome.failure': [
+          { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
+          { actions: 'record', target: 'judging' },
+        ],
+      },
+    },
+    /** Decides, right after a fault, whether it tipped the balance. */
+    judging: {
+      always: [
+        { guard: 'shouldOpen', target: 'open', actions: 'open' },
+        { guard: 'shouldDegrade', target: 'degraded' },
+        { target: 'healthy' },
+      ],
+    },
+    degraded: {
+      on: {
+        'outcome.success': [{ guard: 'recovered', actions: ['record', 'endRamp'], target: 'healthy' }, { actions: 'record' }],
+        'outcome.failure': [
+          { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
+          { actions: 'record', target: 'judgingDegraded' },
+        ],
+      },
+    },
+    judgingDegraded: {
+      always: [{ guard: 'shouldOpen', target: 'open', actions: 'open' }, { target: 'degraded' }],
+    },
+    open: {
+      after: { openPeriod: { target: 'halfOpen' } },
+      on: {
+        // Answers to requests sent before it opened still teach latency; they do not change the state.
+        'outcome.success': { actions: 'record' },
+        'outcome.failure': { actions: 'tick' },
+      },
+    },
+    halfOpen: {
+      entry: 'startProbing',
+      on: {
+        'probe.taken': { actions: ['tick', 'takeProbe'] },
+        'probe.returned': { actions: ['tick', 'returnProbe'] },
+        'outcome.success': [
+          { guard: 'lastProbeNeeded', target: 'degraded', actions: ['record', 'countProbeSuccess', 'startRamp'] },
+          { actions: ['record', 'countProbeSuccess'] },
+        ],
+        'outcome.failure': [
+          { guard: 'isFault', target: 'open', actions: ['record', 'open'] },
+          // A probe that was rate limited or refused as the caller's fault says nothing; give its slot back.
+          { actions: ['record', 'returnProbe'] },
+        ],
+      },
+    },
+    drained: {
+      on: {
+        'admin.undrain': { target: 'degraded', actions: ['tick', 'startRamp'] },
+        'outcome.success': { actions: 'record' },
+      },
+    },
+  },
+});

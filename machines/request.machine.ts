@@ -1,0 +1,379 @@
+/**
+ * One request, from choice to its one terminal event: choose → connect (admitted, waiting for the
+ * first token) → stream → done or failed. Pure: the vendor call, the choice of deployment and the
+ * clock are provided by actors/, so every path here runs under a simulated clock in tests.
+ *
+ * Before the first delivered token, a failure fails over to the next candidate without the caller
+ * noticing. After it, a stream on a deployment that takes an assistant prefill resumes elsewhere
+ * with the delivered text as prefill, so the caller gets the continuation with nothing repeated
+ * and nothing lost; anywhere else the request ends in one `stream_interrupted` error carrying what
+ * was delivered. Attempts run as spawned children so a hedge can race the first one; every child
+ * is stopped before the request ends.
+ */
+import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type AnyEventObject } from 'xstate';
+import type { CanonicalRequest, FailureClass, StreamEvent, Usage } from '../src/domain/index.js';
+
+export interface CandidateChoice {
+  deployment: string;
+  model: string;
+  vendorRegion: string;
+  /** Whether a stream cut there can resume elsewhere with an assistant prefill. */
+  prefill: boolean;
+  /** Recent p95 time to first token there; a hedge starts after it. */
+  p95TtftMs?: number | undefined;
+}
+
+export interface ChooseInput {
+  request: CanonicalRequest;
+  tried: string[];
+  /** A retry costs from the retry budget; the first attempt does not. */
+  retry: boolean;
+  /** Resuming a cut stream: only deployments that take a prefill of the same model family. */
+  resume: boolean;
+}
+
+export type ChooseOutput =
+  | { kind: 'candidate'; candidate: CandidateChoice; hedge?: CandidateChoice | undefined }
+  | { kind: 'none'; reason: 'no_route' | 'exhausted' | 'retry_budget' };
+
+export interface AttemptInput {
+  attemptId: string;
+  candidate: CandidateChoice;
+  request: CanonicalRequest;
+}
+
+/** A failed attempt, as plain data (the VendorError's classification). */
+export interface AttemptError {
+  code: string;
+  message: string;
+  failureClass: FailureClass;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+}
+
+export type AttemptEvent =
+  | { type: 'attempt.event'; attemptId: string; event: StreamEvent }
+  | { type: 'attempt.failed'; attemptId: string; error: AttemptError };
+
+export type RequestEvent = AttemptEvent | { type: 'cancel' };
+
+export interface RequestFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  /** What the caller had already received when a stream could not continue. */
+  delivered?: string | undefined;
+}
+
+export interface RequestOutput {
+  ok: boolean;
+  /** Every deployment an attempt went to, in order; the last one served the answer when ok. */
+  attempts: { deployment: string; model: string }[];
+  servedBy?: { deployment: string; model: string } | undefined;
+  resumed: number;
+  failure?: RequestFailure | undefined;
+}
+
+/** What the caller sees (`out`) and what health tracking needs to hear about abandoned attempts. */
+export type RequestEmitted =
+  | { type: 'out'; event: StreamEvent }
+  | { type: 'abandoned'; deployment: string; reason: 'ttft_timeout' | 'hedge_lost' | 'cancelled' };
+
+export interface RequestInput {
+  request: CanonicalRequest;
+  /** Time to first token allowed to each attempt before it is abandoned for the next. */
+  ttftLimitMs: number;
+  /** The caller's overall deadline, relative to the start. */
+  deadlineMs?: number | undefined;
+  hedging?: boolean;
+  maxAttempts?: number;
+  /** Mid-stream resumptions allowed (reliability-algorithms.md §2.6: one). */
+  maxResumes?: number;
+}
+
+interface Attempt {
+  id: string;
+  candidate: CandidateChoice;
+}
+
+export interface RequestContext {
+  request: CanonicalRequest;
+  ttftLimitMs: number;
+  deadlineMs: number | undefined;
+  hedging: boolean;
+  maxAttempts: number;
+  maxResumes: number;
+  attempts: Attempt[];
+  live: Attempt[];
+  winner: Attempt | undefined;
+  hedge: CandidateChoice | undefined;
+  tried: string[];
+  started: boolean;
+  delivered: string;
+  deliveredToolCall: boolean;
+  usage: Partial<Usage>;
+  resuming: boolean;
+  resumed: number;
+  lastError: AttemptError | undefined;
+  failure: RequestFailure | undefined;
+}
+
+/** The request as sent to a resumed attempt: the delivered text continues as an assistant prefill. */
+export function withPrefill(request: CanonicalRequest, delivered: string): CanonicalRequest {
+  return { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: delivered }] }] };
+}
+
+const isAttempt = (event: AnyEventObject): event is AttemptEvent => event.type === 'attempt.event' || event.type === 'attempt.failed';
+
+export const requestMachine = setup({
+  types: {
+    context: {} as RequestContext,
+    events: {} as RequestEvent,
+    input: {} as RequestInput,
+    output: {} as RequestOutput,
+    emitted: {} as RequestEmitted,
+  },
+  actors: {
+    // Provided by actors/: the real ones consult the fleet and call the vendors.
+    choose: fromPromise<ChooseOutput, ChooseInput>(() => Promise.reject(new Error('choose: not provided'))),
+    attempt: fromCallback<AnyEventObject, AttemptInput>(() => {
+      throw new Error('attempt: not provided');
+    }),
+  },
+  delays: {
+    ttftLimit: ({ context }) => context.ttftLimitMs,
+    hedgeDelay: ({ context }) => context.live[0]?.candidate.p95TtftMs ?? context.ttftLimitMs,
+    deadline: ({ context }) => context.deadlineMs ?? 2 ** 31 - 1,
+  },
+  guards: {
+    fromLive: ({ context, event }) => isAttempt(event) && context.live.some((a) => a.id === event.attemptId),
+    fromWinner: ({ context, event }) => isAttempt(event) && context.winner?.id === event.attemptId,
+    isDelta: ({ event }) => event.type === 'attempt.event' && event.event.type === 'delta',
+    isEnd: ({ event }) => event.type === 'attempt.event' && event.event.type === 'end',
+    othersStillRunning: ({ context, event }) => isAttempt(event) && context.live.some((a) => a.id !== event.attemptId),
+    canRetry: ({ context, event }) =>
+      event.type === 'attempt.failed' && event.error.retryable && context.attempts.length < context.maxAttempts,
+    canRetryAfterTimeout: ({ context }) => context.attempts.length < context.maxAttempts,
+    canResume: ({ context, event }) =>
+      event.type === 'attempt.failed' &&
+      event.error.failureClass !== 'caller' &&
+      context.winner?.candidate.prefill === true &&
+      !context.deliveredToolCall &&
+      context.delivered.length > 0 &&
+      context.resumed < context.maxResumes &&
+      context.attempts.length < context.maxAttempts,
+    canHedge: ({ context }) => context.hedging && context.hedge !== undefined && context.live.length === 1 && !context.resuming,
+    hasDeadline: ({ context }) => context.deadlineMs !== undefined,
+  },
+  actions: {
+    takeCandidate: assign(({ context, event }) => {
+      const output = (event as unknown as { output: ChooseOutput }).output;
+      if (output.kind !== 'candidate') return {};
+      const attempt = { id: `attempt-${context.attempts.length + 1}`, candidate: output.candidate };
+      return { attempts: [...context.attempts, attempt], live: [attempt], winner: undefined, hedge: output.hedge };
+    }),
+    spawnLatest: enqueueActions(({ context, enqueue }) => {
+      const attempt = context.live.at(-1);
+      if (!attempt) return;
+      const request = context.resuming ? withPrefill(context.request, context.delivered) : context.request;
+      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request } });
+    }),
+    startHedge: enqueueActions(({ context, enqueue }) => {
+      if (!context.hedge) return;
+      const attempt = { id: `attempt-${context.attempts.length + 1}`, candidate: context.hedge };
+      enqueue.assign({ attempts: [...context.attempts, attempt], live: [...context.live, attempt], hedge: undefined });
+      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request: context.request } });
+    }),
+    /** The first attempt to deliver a token wins; the others are cancelled at once. */
+    crownWinner: enqueueActions(({ context, event, enqueue }) => {
+      if (!isAttempt(event)) return;
+      const winner = context.live.find((a) => a.id === event.attemptId);
+      for (const loser of context.live.filter((a) => a.id !== event.attemptId)) {
+        enqueue.stopChild(loser.id);
+        enqueue.emit({ type: 'abandoned', deployment: loser.candidate.deployment, reason: 'hedge_lost' });
+      }
+      enqueue.assign({ winner, live: winner ? [winner] : [], resuming: false });
+    }),
+    /** Abandons every live attempt (time-to-first-token limit, cancellation): each is stopped and reported. */
+    abandonLive: enqueueActions(({ context, enqueue }, params: { reason: 'ttft_timeout' | 'cancelled' }) => {
+      for (const attempt of context.live) {
+        enqueue.stopChild(attempt.id);
+        enqueue.emit({ type: 'abandoned', deployment: attempt.candidate.deployment, reason: params.reason });
+      }
+      enqueue.assign({ tried: [...context.tried, ...context.live.map((a) => a.candidate.deployment)], live: [] });
+    }),
+    stopAll: enqueueActions(({ context, enqueue }) => {
+      for (const attempt of context.live) enqueue.stopChild(attempt.id);
+      enqueue.assign({ live: [] });
+    }),
+    dropFailed: assign(({ context, event }) => {
+      if (event.type !== 'attempt.failed') return {};
+      const failed = context.live.find((a) => a.id === event.attemptId);
+      return {
+        live: context.live.filter((a) => a.id !== event.attemptId),
+        tried: failed ? [...context.tried, failed.candidate.deployment] : context.tried,
+        lastError: event.error,
+      };
+    }),
+    beginResume: assign(({ context }) => ({ resuming: true, resumed: context.resumed + 1, winner: undefined })),
+    forward: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'attempt.event') return;
+      const e = event.event;
+      if (e.type === 'start' || e.type === 'usage') {
+        if (e.type === 'usage') enqueue.assign({ usage: { ...context.usage, ...e.usage } });
+        return;
+      }
+      if (e.type === 'end') {
+        if (!context.started) enqueue.emit({ type: 'out', event: startOf(context) });
+        if (context.usage.inputTokens !== undefined || context.usage.outputTokens !== undefined) {
+          enqueue.emit({ type: 'out', event: { type: 'usage', usage: context.usage } });
+        }
+        enqueue.emit({ type: 'out', event: e });
+        enqueue.assign({ started: true });
+        return;
+      }
+      if (e.type === 'delta') {
+        if (!context.started) enqueue.emit({ type: 'out', event: startOf(context) });
+        enqueue.emit({ type: 'out', event: e });
+        enqueue.assign({
+          started: true,
+          delivered: e.delta.type === 'text' ? context.delivered + e.delta.text : context.delivered,
+          deliveredToolCall: context.deliveredToolCall || e.delta.type === 'tool_call',
+        });
+      }
+    }),
+    failWith: assign(({ context }, params: { code: string; message: string; retryable?: boolean }) => ({
+      failure: { code: params.code, message: params.message, retryable: params.retryable ?? false, delivered: context.started ? context.delivered : undefined },
+    })),
+    failFromLast: assign(({ context }) => ({
+      failure: context.lastError
+        ? { code: context.lastError.code, message: context.lastError.message, retryable: context.lastError.retryable, retryAfterMs: context.lastError.retryAfterMs }
+        : { code: 'all_deployments_failed', message: 'every candidate deployment failed', retryable: true },
+    })),
+    failInterrupted: assign(({ context }) => ({
+      failure: {
+        code: 'stream_interrupted',
+        message: `the stream broke after delivery began and could not resume (${context.lastError?.code ?? 'unknown'})`,
+        retryable: false,
+        delivered: context.delivered,
+      },
+    })),
+    failNoCandidate: assign(({ context, event }) => {
+      const output = (event as unknown as { output: ChooseOutput }).output;
+      const reason = output.kind === 'none' ? output.reason : 'exhausted';
+      if (context.lastError && reason !== 'no_route') {
+        return { failure: { code: context.lastError.code, message: context.lastError.message, retryable: context.lastError.retryable, retryAfterMs: context.lastError.retryAfterMs } };
+      }
+      const message = reason === 'no_route' ? 'no route serves this model, environment and use case' : reason === 'retry_budget' ? 'the retry budget is spent' : 'no deployment left to try';
+      return { failure: { code: reason === 'no_route' ? 'no_route' : reason === 'retry_budget' ? 'retry_budget_exhausted' : 'all_deployments_failed', message, retryable: reason !== 'no_route' } };
+    }),
+    emitError: emit(({ context }) => ({
+      type: 'out' as const,
+      event: { type: 'error' as const, error: { code: context.failure?.code ?? 'internal', message: context.failure?.message ?? 'request failed', retryable: context.failure?.retryable ?? false } },
+    })),
+  },
+}).createMachine({
+  id: 'request',
+  context: ({ input }) => ({
+    request: input.request,
+    ttftLimitMs: input.ttftLimitMs,
+    deadlineMs: input.deadlineMs,
+    hedging: input.hedging ?? false,
+    maxAttempts: input.maxAttempts ?? 5,
+    maxResumes: input.maxResumes ?? 1,
+    attempts: [],
+    live: [],
+    winner: undefined,
+    hedge: undefined,
+    tried: [],
+    started: false,
+    delivered: '',
+    deliveredToolCall: false,
+    usage: {},
+    resuming: false,
+    resumed: 0,
+    lastError: undefined,
+    failure: undefined,
+  }),
+  initial: 'choosing',
+  on: {
+    cancel: { target: '.failed', actions: [{ type: 'abandonLive', params: { reason: 'cancelled' } }, { type: 'failWith', params: { code: 'cancelled', message: 'the caller cancelled the request' } }] },
+  },
+  after: {
+    deadline: {
+      guard: 'hasDeadline',
+      target: '.failed',
+      actions: [{ type: 'abandonLive', params: { reason: 'ttft_timeout' } }, { type: 'failWith', params: { code: 'deadline_exceeded', message: "the caller's deadline passed", retryable: true } }],
+    },
+  },
+  states: {
+    choosing: {
+      invoke: {
+        id: 'choose',
+        src: 'choose',
+        input: ({ context }) => ({ request: context.request, tried: context.tried, retry: context.attempts.length > 0, resume: context.resuming }),
+        onDone: [
+          { guard: ({ event }) => event.output.kind === 'candidate', target: 'connecting', actions: ['takeCandidate', 'spawnLatest'] },
+          { target: 'failed', actions: 'failNoCandidate' },
+        ],
+        onError: { target: 'failed', actions: { type: 'failWith', params: { code: 'internal', message: 'choosing a deployment failed' } } },
+      },
+    },
+    connecting: {
+      after: {
+        ttftLimit: [
+          { guard: 'canRetryAfterTimeout', target: 'choosing', actions: { type: 'abandonLive', params: { reason: 'ttft_timeout' } } },
+          {
+            target: 'failed',
+            actions: [{ type: 'abandonLive', params: { reason: 'ttft_timeout' } }, { type: 'failWith', params: { code: 'vendor_timeout', message: 'no first token within the limit', retryable: true } }],
+          },
+        ],
+        hedgeDelay: { guard: 'canHedge', actions: 'startHedge' },
+      },
+      on: {
+        'attempt.event': [
+          { guard: ({ context, event }) => context.live.some((a) => a.id === event.attemptId) && event.event.type === 'delta', target: 'streaming', actions: ['crownWinner', 'forward'] },
+          { guard: ({ context, event }) => context.live.some((a) => a.id === event.attemptId) && event.event.type === 'end', target: 'done', actions: ['crownWinner', 'forward'] },
+          { guard: 'fromLive', actions: 'forward' },
+        ],
+        'attempt.failed': [
+          { guard: ({ context, event }) => !context.live.some((a) => a.id === event.attemptId) },
+          { guard: 'othersStillRunning', actions: 'dropFailed' },
+          { guard: 'canRetry', target: 'choosing', actions: 'dropFailed' },
+          { target: 'failed', actions: ['dropFailed', 'failFromLast'] },
+        ],
+      },
+    },
+    streaming: {
+      on: {
+        'attempt.event': [
+          { guard: ({ context, event }) => context.winner?.id === event.attemptId && event.event.type === 'end', target: 'done', actions: 'forward' },
+          { guard: 'fromWinner', actions: 'forward' },
+        ],
+        'attempt.failed': [
+          { guard: ({ context, event }) => context.winner?.id !== event.attemptId },
+          { guard: 'canResume', target: 'choosing', actions: ['dropFailed', 'beginResume'] },
+          { target: 'failed', actions: ['dropFailed', 'failInterrupted'] },
+        ],
+      },
+    },
+    done: { type: 'final', entry: 'stopAll' },
+    failed: { type: 'final', entry: ['stopAll', 'emitError'] },
+  },
+  output: ({ context }) => {
+    const servedBy = context.failure ? undefined : context.winner?.candidate;
+    return {
+      ok: context.failure === undefined,
+      attempts: context.attempts.map((a) => ({ deployment: a.candidate.deployment, model: a.candidate.model })),
+      servedBy: servedBy ? { deployment: servedBy.deployment, model: servedBy.model } : undefined,
+      resumed: context.resumed,
+      failure: context.failure,
+    };
+  },
+});
+
+function startOf(context: RequestContext): StreamEvent {
+  const served = context.winner?.candidate ?? context.live[0]?.candidate;
+  return { type: 'start', id: `req-${context.attempts.length}`, model: served?.model ?? context.request.model };
+}

@@ -1,0 +1,67 @@
+/**
+ * A router node's lifecycle: starting → serving → draining → stopped. Draining stops taking new
+ * requests and waits for those in flight, up to a grace period. Config reloads are all or nothing:
+ * a valid config (checked before it is sent here) replaces the old one and bumps the revision.
+ */
+import { assign, setup } from 'xstate';
+
+export interface RouterContext<C = unknown> {
+  config: C;
+  revision: number;
+  inFlight: number;
+  graceMs: number;
+}
+
+export type RouterEvent<C = unknown> =
+  | { type: 'ready' }
+  | { type: 'request.accepted' }
+  | { type: 'request.finished' }
+  | { type: 'config.reload'; config: C }
+  | { type: 'drain'; graceMs?: number }
+  | { type: 'stop' };
+
+export const routerMachine = setup({
+  types: {
+    context: {} as RouterContext,
+    events: {} as RouterEvent,
+    input: {} as { config: unknown; graceMs?: number },
+  },
+  actions: {
+    accept: assign(({ context }) => ({ inFlight: context.inFlight + 1 })),
+    finish: assign(({ context }) => ({ inFlight: Math.max(0, context.inFlight - 1) })),
+    reload: assign(({ context, event }) => (event.type === 'config.reload' ? { config: event.config, revision: context.revision + 1 } : {})),
+    setGrace: assign(({ context, event }) => (event.type === 'drain' && event.graceMs !== undefined ? { graceMs: event.graceMs } : { graceMs: context.graceMs })),
+  },
+  guards: {
+    idle: ({ context }) => context.inFlight === 0,
+  },
+  delays: {
+    grace: ({ context }) => context.graceMs,
+  },
+}).createMachine({
+  id: 'router',
+  context: ({ input }) => ({ config: input.config, revision: 1, inFlight: 0, graceMs: input.graceMs ?? 30_000 }),
+  initial: 'starting',
+  on: {
+    'request.finished': { actions: 'finish' },
+    stop: { target: '.stopped' },
+  },
+  states: {
+    starting: {
+      on: { ready: 'serving', 'config.reload': { actions: 'reload' } },
+    },
+    serving: {
+      on: {
+        'request.accepted': { actions: 'accept' },
+        'config.reload': { actions: 'reload' },
+        drain: { target: 'draining', actions: 'setGrace' },
+      },
+    },
+    draining: {
+      always: { guard: 'idle', target: 'stopped' },
+      after: { grace: 'stopped' },
+      on: { 'request.finished': { actions: 'finish', target: 'draining', reenter: false } },
+    },
+    stopped: { type: 'final' },
+  },
+});

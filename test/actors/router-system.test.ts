@@ -1,0 +1,153 @@
+/** The routing core in one process against the simulator: the scenarios of the routing issue. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRouterSystem, type RouterSystem, type RouterSystemOptions } from '../../actors/index.js';
+import type { Config } from '../../src/config/index.js';
+import { RequestFailedError, type CanonicalRequest, type StreamEvent } from '../../src/domain/index.js';
+import { FaultSchema, fullAnswerTokens, type FaultSpecInput, type RunningSimulator } from '../../src/simulator/index.js';
+import { createVendorDispatcher } from '../../src/vendors/index.js';
+import { simulatorSecrets, startTestSimulator } from '../helpers/simulator.js';
+
+const ask = (text: string, model = 'claude-sonnet-4'): CanonicalRequest => ({ model, maxTokens: 300, messages: [{ role: 'user', content: [{ type: 'text', text }] }] });
+
+let simulator: RunningSimulator;
+let config: Config;
+let system: RouterSystem;
+const dispatcher = createVendorDispatcher({ keepAliveTimeoutMs: 10 });
+
+async function setup(options: Partial<RouterSystemOptions> = {}, latencyScale = 0) {
+  ({ simulator, config } = await startTestSimulator({ latencyScale }));
+  system = createRouterSystem(config, { secrets: simulatorSecrets(simulator), dispatcher }, { environment: 'us_prod', ttftLimitMs: 2_000, ...options });
+}
+
+afterEach(async () => {
+  await system?.stop();
+  await simulator?.close();
+});
+
+const inject = (vendorRegion: string, fault: FaultSpecInput, extra: { model?: string; durationMs?: number } = {}) =>
+  simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion, durationMs: 60_000, ...fault, ...extra }));
+const expected = (request: CanonicalRequest) => fullAnswerTokens(request, simulator.simulation.seed).join('');
+const textOf = (events: StreamEvent[]) => events.map((e) => (e.type === 'delta' && e.delta.type === 'text' ? e.delta.text : '')).join('');
+
+describe('router system against the simulator', () => {
+  it('answers, naming the deployment, the model and the attempts', async () => {
+    await setup();
+    const request = ask('hello');
+    const result = await system.complete(request, { useCase: 'conversation_serving' });
+    expect(result.response.content).toEqual([{ type: 'text', text: expected(request) }]);
+    expect(['claude-sonnet-4@vertex/us-east5', 'claude-sonnet-4@anthropic', 'claude-sonnet-4@bedrock/us-east-1']).toContain(result.servedBy.deployment);
+    expect(result).toMatchObject({ attempts: 1, resumed: 0, servedBy: { model: 'claude-sonnet-4' } });
+    expect(system.activeRequests()).toBe(0);
+  });
+
+  it('loses no request while one vendor-region is in outage', async () => {
+    await setup();
+    inject('vertex/us-east5', { kind: 'outage', mode: 'refuse' });
+    inject('anthropic', { kind: 'outage', mode: '503' });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => system.complete(ask(`question ${i}`), { useCase: 'conversation_serving' })));
+    expect(results.every((r) => r.servedBy.deployment === 'claude-sonnet-4@bedrock/us-east-1')).toBe(true);
+    expect(system.fleet.snapshot().vendorRegions['vertex/us-east5']).toBe('open');
+    expect(system.activeRequests()).toBe(0);
+  });
+
+  it('moves traffic away from a vendor answering 529, and back after half-open probes', async () => {
+    await setup({ health: { baseOpenMs: 300, jitter: 0, probes: 2, rampMs: 200, consecutiveFaults: 3 } });
+    // otherwise: LoadBalanced(anthropic, bedrock/us-west-2), so Bedrock keeps being offered its half.
+    const bedrock = 'claude-sonnet-4@bedrock/us-west-2';
+    const fault = inject('bedrock/us-west-2', { kind: 'overload' });
+    const served: string[] = [];
+    for (let i = 0; i < 20; i++) served.push((await system.complete(ask(`q${i}`))).servedBy.deployment);
+    expect(system.fleet.snapshot().deployments[bedrock]).toBe('open');
+    expect(served.slice(-10)).not.toContain(bedrock);
+
+    simulator.simulation.faults.remove(fault.id);
+    await expect.poll(() => system.fleet.snapshot().deployments[bedrock], { timeout: 3_000 }).toBe('halfOpen');
+    // Probes reach the half-open deployment; after enough successes it is back, ramping up.
+    const after: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          after.push((await system.complete(ask(`probe ${after.length}`))).servedBy.deployment);
+          return system.fleet.snapshot().deployments[bedrock];
+        },
+        { timeout: 5_000, interval: 5 },
+      )
+      .toMatch(/^(degraded|healthy)$/);
+    expect(after).toContain(bedrock);
+  });
+
+  it('resumes a stream cut after its first tokens, and the caller gets the whole answer exactly once', async () => {
+    // test: Sequence(anthropic, bedrock/us-west-2), so the cut is on the first attempt and the resume on Bedrock.
+    await setup({ environment: 'test' });
+    inject('anthropic', { kind: 'cut', afterEvents: 6 });
+    const request = ask('tell me a long story');
+    const stream = system.stream(request);
+    const events: StreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const outcome = await stream.outcome;
+    expect(textOf(events)).toBe(expected(request));
+    expect(events.filter((e) => e.type === 'start')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'end')).toHaveLength(1);
+    expect(events.some((e) => e.type === 'error')).toBe(false);
+    expect(outcome).toMatchObject({ ok: true, resumed: 1, servedBy: { deployment: 'claude-sonnet-4@bedrock/us-west-2' } });
+    expect(outcome.attempts.map((a) => a.deployment)).toEqual(['claude-sonnet-4@anthropic', 'claude-sonnet-4@bedrock/us-west-2']);
+  });
+
+  it('ends a cut stream that cannot resume with one stream_interrupted error carrying what was delivered', async () => {
+    await setup();
+    for (const vendorRegion of ['openai', 'azure/eastus']) inject(vendorRegion, { kind: 'cut', afterEvents: 6 });
+    const stream = system.stream(ask('story', 'gpt-4.1'));
+    const events: StreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const outcome = await stream.outcome;
+    const errors = events.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(events.at(-1)).toEqual(errors[0]);
+    expect(outcome.failure).toMatchObject({ code: 'stream_interrupted' });
+    expect(outcome.failure?.delivered).toBe(textOf(events));
+    expect(textOf(events).length).toBeGreaterThan(0);
+  });
+
+  it('answers with gpt-4.1 when every Claude deployment is down', async () => {
+    await setup();
+    for (const vendorRegion of ['anthropic', 'bedrock/us-east-1', 'bedrock/us-west-2', 'vertex/us-east5']) inject(vendorRegion, { kind: 'outage', mode: '503' });
+    const request = ask('fallback please');
+    const result = await system.complete(request, { useCase: 'conversation_serving' });
+    expect(result.servedBy.model).toBe('gpt-4.1');
+    expect(result.response.model).toBe('gpt-4.1');
+    expect(result.response.content).toEqual([{ type: 'text', text: expected(request) }]);
+  });
+
+  it('fails over from a hung vendor at the time-to-first-token limit', async () => {
+    await setup({ ttftLimitMs: 250 });
+    for (const vendorRegion of ['vertex/us-east5', 'anthropic']) inject(vendorRegion, { kind: 'hang' });
+    const started = Date.now();
+    const result = await system.complete(ask('anyone there?'), { useCase: 'conversation_serving' });
+    expect(result.servedBy.deployment).toBe('claude-sonnet-4@bedrock/us-east-1');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('returns a caller error at once, without trying other deployments', async () => {
+    await setup();
+    const error = await system.complete({ ...ask('x'), maxTokens: 0 }, { useCase: 'conversation_serving' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestFailedError);
+    expect(error).toMatchObject({ code: 'vendor_rejected', retryable: false });
+  });
+
+  it('leaves no actor running after requests end, however they end', async () => {
+    await setup({ ttftLimitMs: 200 });
+    inject('anthropic', { kind: 'hang' });
+    const controller = new AbortController();
+    const cancelled = system.stream(ask('cancel me'), { useCase: 'otherwise', signal: controller.signal });
+    controller.abort();
+    const outcomes = await Promise.all([
+      cancelled.outcome,
+      system.complete(ask('a'), { useCase: 'otherwise' }).then(() => 'ok'),
+      system.complete(ask('b'), { useCase: 'conversation_serving' }).then(() => 'ok'),
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: false, failure: { code: 'cancelled' } });
+    expect(system.activeRequests()).toBe(0);
+    await expect.poll(() => [...system.fleet.views().values()].reduce((sum, v) => sum + v.inFlight, 0)).toBe(0);
+  });
+});
