@@ -7,10 +7,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
+import * as routingBench from './routing.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   config: configBench,
   decoding: decodingBench,
+  routing: routingBench,
 };
 
 function markdownTable(rows: object[]): string {

@@ -13,5 +13,9 @@ export const PRIOR_TOKENS_PER_SECOND = 60;
 export function predictedLatencyMs(view: DeploymentView, expectedOutputTokens: number): number {
   const ttft = view.ttftMs ?? PRIOR_TTFT_MS;
   const rate = view.tokensPerSecond ?? PRIOR_TOKENS_PER_SECOND;
-  return (ttft + (expectedOutputTokens / Math.max(rate, 1)) * 1000) * (view.inFlight + 1);
+  const alone = ttft + (expectedOutputTokens / Math.max(rate, 1)) * 1000;
+  // With a known capacity the headroom filter already stops piling on, and below its concurrency a
+  // vendor answers our next request no slower for the ones we have there: weighting by in-flight
+  // then only spreads load onto slower deployments. Without one, in-flight is the only brake.
+  return Number.isFinite(view.headroom) ? alone : alone * (view.inFlight + 1);
 }

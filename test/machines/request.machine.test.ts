@@ -1,0 +1,166 @@
+import fc from 'fast-check';
+import { SimulatedClock, createActor, initialTransition, transition, waitFor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type { CanonicalRequest, StreamEvent } from '../../src/domain/index.js';
+import { requestMachine, withPrefill, type RequestEmitted, type RequestInput } from '../../machines/request.machine.js';
+import { candidate, fakes, type Script } from './request-fakes.js';
+
+const request: CanonicalRequest = { model: 'claude', maxTokens: 100, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] };
+const answer = ['The', ' quick', ' brown', ' fox', ' jumps', ' over', ' the', ' lazy', ' dog', '.'];
+
+function run(options: { scripts: Record<string, Script>; candidates?: string[]; input?: Partial<RequestInput>; hedge?: boolean; clock?: SimulatedClock }) {
+  const f = fakes({ candidates: (options.candidates ?? Object.keys(options.scripts)).map((d) => candidate(d)), scripts: options.scripts, hedge: options.hedge });
+  const machine = requestMachine.provide({ actors: { choose: f.choose, attempt: f.attempt } });
+  const actor = createActor(machine, { input: { request, ttftLimitMs: 1000, ...options.input }, ...(options.clock ? { clock: options.clock } : {}) });
+  const out: StreamEvent[] = [];
+  const abandoned: RequestEmitted[] = [];
+  actor.on('out', (e) => out.push(e.event));
+  actor.on('abandoned', (e) => abandoned.push(e));
+  actor.start();
+  const text = () => out.map((e) => (e.type === 'delta' && e.delta.type === 'text' ? e.delta.text : '')).join('');
+  return { actor, out, abandoned, text, ...f };
+}
+
+describe('request machine (pure transitions)', () => {
+  it('starts by choosing, and connects when a candidate comes back', () => {
+    const [initial, actions] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
+    expect(initial.value).toBe('choosing');
+    expect(actions.some((a) => a.type === 'xstate.spawnChild')).toBe(true);
+    const [connecting] = transition(requestMachine, initial, {
+      type: 'xstate.done.actor.choose',
+      output: { kind: 'candidate', candidate: candidate('a') },
+      actorId: 'choose',
+    } as never);
+    expect(connecting.value).toBe('connecting');
+    expect(connecting.context.live.map((a) => a.candidate.deployment)).toEqual(['a']);
+  });
+
+  it('fails with no_route when nothing serves the request', () => {
+    const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
+    const [failed] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'none', reason: 'no_route' }, actorId: 'choose' } as never);
+    expect(failed.value).toBe('failed');
+    expect(failed.context.failure).toMatchObject({ code: 'no_route', retryable: false });
+  });
+
+  it('streams after the first delta and ends done on the end event', () => {
+    const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
+    let [s] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'candidate', candidate: candidate('a') }, actorId: 'choose' } as never);
+    [s] = transition(requestMachine, s, { type: 'attempt.event', attemptId: 'attempt-1', event: { type: 'delta', index: 0, delta: { type: 'text', text: 'Hi' } } });
+    expect(s.value).toBe('streaming');
+    expect(s.context.delivered).toBe('Hi');
+    [s] = transition(requestMachine, s, { type: 'attempt.event', attemptId: 'attempt-1', event: { type: 'end', stopReason: 'end_turn' } });
+    expect(s.value).toBe('done');
+  });
+
+  it('ignores events from attempts that are no longer live', () => {
+    const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
+    let [s] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'candidate', candidate: candidate('a') }, actorId: 'choose' } as never);
+    [s] = transition(requestMachine, s, { type: 'attempt.event', attemptId: 'attempt-9', event: { type: 'delta', index: 0, delta: { type: 'text', text: 'stale' } } });
+    expect(s.value).toBe('connecting');
+    expect(s.context.delivered).toBe('');
+  });
+});
+
+describe('request machine (simulated clock)', () => {
+  it('fails over before the first token without the caller seeing it', async () => {
+    const r = run({ scripts: { a: { tokens: answer, failAfter: 0 }, b: { tokens: answer } } });
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.text()).toBe(answer.join(''));
+    expect(r.out.some((e) => e.type === 'error')).toBe(false);
+    expect(r.actor.getSnapshot().output).toMatchObject({ ok: true, servedBy: { deployment: 'b' }, attempts: [{ deployment: 'a' }, { deployment: 'b' }] });
+  });
+
+  it('abandons an attempt at the time-to-first-token limit and tries the next', async () => {
+    const clock = new SimulatedClock();
+    const r = run({ scripts: { a: { tokens: answer, hang: true }, b: { tokens: answer } }, clock, input: { ttftLimitMs: 500 } });
+    await waitFor(r.actor, (s) => s.value === 'connecting');
+    clock.increment(499);
+    expect(r.started).toEqual(['a']);
+    clock.increment(1);
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.stopped).toContain('a');
+    expect(r.abandoned).toEqual([{ type: 'abandoned', deployment: 'a', reason: 'ttft_timeout' }]);
+    expect(r.text()).toBe(answer.join(''));
+  });
+
+  it("hedges after the first attempt's p95, and cancels the loser at the winner's first token", async () => {
+    const clock = new SimulatedClock();
+    const f = fakes({ candidates: [candidate('slow', { p95TtftMs: 200 }), candidate('fast')], scripts: { slow: { tokens: answer, hang: true }, fast: { tokens: answer } }, hedge: true });
+    const actor = createActor(requestMachine.provide({ actors: { choose: f.choose, attempt: f.attempt } }), { input: { request, ttftLimitMs: 5000, hedging: true }, clock });
+    const abandoned: RequestEmitted[] = [];
+    actor.on('abandoned', (e) => abandoned.push(e));
+    actor.start();
+    await waitFor(actor, (s) => s.value === 'connecting');
+    clock.increment(200);
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(f.started).toEqual(['slow', 'fast']);
+    expect(f.stopped).toContain('slow');
+    expect(abandoned).toEqual([{ type: 'abandoned', deployment: 'slow', reason: 'hedge_lost' }]);
+    expect(actor.getSnapshot().output?.servedBy?.deployment).toBe('fast');
+  });
+
+  it('resumes after the first token with the delivered text as prefill, on a prefill deployment', async () => {
+    const r = run({ scripts: { a: { tokens: answer, failAfter: 4 }, b: { tokens: answer } } });
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.text()).toBe(answer.join(''));
+    expect(r.out.filter((e) => e.type === 'start')).toHaveLength(1);
+    expect(r.chosen.at(-1)).toMatchObject({ resume: true, tried: ['a'] });
+    expect(r.actor.getSnapshot().output).toMatchObject({ ok: true, resumed: 1 });
+  });
+
+  it('ends with one stream_interrupted error, carrying what was delivered, where no prefill is possible', async () => {
+    const f = fakes({ candidates: [candidate('a', { prefill: false }), candidate('b', { prefill: false })], scripts: { a: { tokens: answer, failAfter: 3 }, b: { tokens: answer } } });
+    const actor = createActor(requestMachine.provide({ actors: { choose: f.choose, attempt: f.attempt } }), { input: { request, ttftLimitMs: 1000 } });
+    const out: StreamEvent[] = [];
+    actor.on('out', (e) => out.push(e.event));
+    actor.start();
+    await waitFor(actor, (s) => s.status === 'done');
+    const errors = out.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(out.at(-1)?.type).toBe('error');
+    expect(actor.getSnapshot().output?.failure).toMatchObject({ code: 'stream_interrupted', delivered: answer.slice(0, 3).join('') });
+  });
+
+  it('returns a caller error at once', async () => {
+    const r = run({ scripts: { a: { tokens: answer, failAfter: 0, retryable: false, failureClass: 'caller' }, b: { tokens: answer } } });
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.started).toEqual(['a']);
+    expect(r.actor.getSnapshot().output?.failure).toMatchObject({ code: 'vendor_stream_truncated', retryable: false });
+  });
+
+  it('honours the deadline and cancellation, stopping every attempt', async () => {
+    const clock = new SimulatedClock();
+    const late = run({ scripts: { a: { tokens: answer, hang: true } }, clock, input: { deadlineMs: 300, ttftLimitMs: 10_000 } });
+    await waitFor(late.actor, (s) => s.value === 'connecting');
+    clock.increment(300);
+    expect(late.actor.getSnapshot().output?.failure?.code).toBe('deadline_exceeded');
+    expect(late.stopped).toEqual(['a']);
+
+    const cancelled = run({ scripts: { a: { tokens: answer, hang: true } } });
+    await waitFor(cancelled.actor, (s) => s.value === 'connecting');
+    cancelled.actor.send({ type: 'cancel' });
+    expect(cancelled.actor.getSnapshot().output?.failure?.code).toBe('cancelled');
+    expect(cancelled.stopped).toEqual(['a']);
+    expect(Object.keys(cancelled.actor.getSnapshot().children)).toEqual([]);
+  });
+
+  it('property: resumed streams never duplicate or drop text', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 30 }), fc.nat(), async (words, cutSeed) => {
+        const tokens = words.map((w, i) => (i === 0 ? w : ` ${w}`));
+        const cut = 1 + (cutSeed % (tokens.length - 1));
+        const r = run({ scripts: { a: { tokens, failAfter: cut }, b: { tokens } } });
+        await waitFor(r.actor, (s) => s.status === 'done');
+        expect(r.text()).toBe(tokens.join(''));
+        expect(r.out.filter((e) => e.type === 'end')).toHaveLength(1);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('builds the prefill request from the delivered text', () => {
+    const resumed = withPrefill(request, 'The quick');
+    expect(resumed.messages.at(-1)).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'The quick' }] });
+    expect(request.messages).toHaveLength(1);
+  });
+});
