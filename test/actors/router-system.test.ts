@@ -150,4 +150,18 @@ describe('router system against the simulator', () => {
     expect(system.activeRequests()).toBe(0);
     await expect.poll(() => [...system.fleet.views().values()].reduce((sum, v) => sum + v.inFlight, 0)).toBe(0);
   });
+
+  it('drains: finishes the requests in flight, then refuses new ones with router_draining', async () => {
+    await setup();
+    inject('openai', { kind: 'drip', intervalMs: 5 });
+    inject('azure/eastus', { kind: 'drip', intervalMs: 5 });
+    const inFlight = system.complete(ask('slow one', 'gpt-4.1'));
+    await expect.poll(() => system.activeRequests()).toBe(1);
+    const drained = system.drain(5_000);
+    const refused = await system.complete(ask('too late')).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'router_draining' });
+    expect((await inFlight).servedBy.model).toBe('gpt-4.1');
+    await drained;
+    expect(system.activeRequests()).toBe(0);
+  });
 });
