@@ -188,7 +188,7 @@ export const healthMachine = setup({
         openMs: requested ?? (persistent ? context.policy.persistentOpenMs : Math.round(jittered)),
         openedAt: context.now,
         consecutiveFaults: 0,
-        outcomes: [],
+        // The window keeps the faults that opened it: peers read them from our digests.
         rampStartedAt: undefined,
       };
     }),
@@ -196,7 +196,8 @@ export const healthMachine = setup({
     takeProbe: assign(({ context }) => ({ probesLeft: Math.max(0, context.probesLeft - 1) })),
     returnProbe: assign(({ context }) => ({ probesLeft: Math.min(context.policy.probes, context.probesLeft + 1) })),
     countProbeSuccess: assign(({ context }) => ({ probesSucceeded: context.probesSucceeded + 1 })),
-    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0 })),
+    // A recovered deployment starts a clean window: the faults that opened it are history.
+    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: [] })),
     endRamp: assign({ rampStartedAt: undefined }),
     setPeers: assign(({ event }) => (event.type === 'peer.counts' ? { peers: { requests: event.requests, faults: event.faults } } : {})),
   },
@@ -255,6 +256,8 @@ export const healthMachine = setup({
   states: {
     healthy: {
       on: {
+        // The fleet's evidence counts as much as ours: a peer's faults can open this breaker.
+        'peer.counts': { actions: 'setPeers', target: 'judging' },
         'outcome.success': { actions: 'record' },
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
@@ -272,6 +275,7 @@ export const healthMachine = setup({
     },
     degraded: {
       on: {
+        'peer.counts': { actions: 'setPeers', target: 'judgingDegraded' },
         'outcome.success': [{ guard: 'recovered', actions: ['record', 'endRamp'], target: 'healthy' }, { actions: 'record' }],
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },

@@ -67,3 +67,4 @@ export { LatencyProfileSchema } from './latency.js';
 export { SIMULATOR_API_KEY, SIMULATOR_AWS } from './credentials.js';
 export type { SimulatorCredentials, ServiceAccountKey } from './credentials.js';
 export { fullAnswerTokens, answerFor } from './answer.js';
+export { configForSimulator, simulatorSecretsFor } from './fleet-config.js';

@@ -1,5 +1,11 @@
 /**
- * transport: how Switchyard talks over NATS: subjects (built and parsed only here), and later the
- * connection, headers, codecs and the $SRV responder. Imports src/domain, src/config, src/observability.
+ * transport: how Switchyard talks over NATS: subjects (built and parsed only here), header names,
+ * the request/reply protocol's message schemas, connecting with credentials and TLS, and the
+ * NATS service ($SRV) responder. Imports src/domain, src/config, src/observability.
  */
-export { DEFAULT_PREFIX, assertToken, chaosSubject, chaosWildcard, vendorRegionOfChaosSubject } from './subjects.js';
+export * from './subjects.js';
+export { Header } from './headers.js';
+export { KEEPALIVE_MS, ReplyErrorSchema, ReplySchema, RequestHeadersSchema, ServedBySchema } from './protocol.js';
+export type { Reply, ReplyBody, ReplyError, RequestHeaders } from './protocol.js';
+export { connectNats, natsFromEnvironment } from './connect.js';
+export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';

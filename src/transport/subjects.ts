@@ -32,3 +32,60 @@ export function vendorRegionOfChaosSubject(subject: string, prefix = DEFAULT_PRE
   const id = region === GLOBAL_REGION ? `${vendor}` : `${vendor}/${region}`;
   return parseVendorRegionId(id) ? id : undefined;
 }
+
+/** `sy.req.<usecase>`: where applications publish requests; router nodes listen in a queue group. */
+export function requestSubject(useCase: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.req.${assertToken('use case', useCase)}`;
+}
+
+export function requestWildcard(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.req.>`;
+}
+
+/** The use case a request subject names. */
+export function useCaseOfRequestSubject(subject: string, prefix = DEFAULT_PREFIX): string | undefined {
+  const head = `${prefix}.req.`;
+  if (!subject.startsWith(head)) return undefined;
+  const token = subject.slice(head.length);
+  return /^[a-z0-9][a-z0-9_-]*$/.test(token) ? token : undefined;
+}
+
+/** Router nodes share request subjects through this queue group, so each request reaches one node. */
+export const ROUTER_QUEUE = 'sy-routers';
+
+export function cancelSubject(requestId: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.cancel.${assertToken('request id', requestId)}`;
+}
+
+/** `sy.state.<vendor>.<region>`: each node's digest of one vendor-region. */
+export function stateSubject(vendorRegion: string, prefix = DEFAULT_PREFIX): string {
+  const parts = parseVendorRegionId(vendorRegion);
+  if (!parts) throw new Error(`not a vendor-region id: "${vendorRegion}"`);
+  return `${prefix}.state.${assertToken('vendor', parts.vendor)}.${assertToken('region', parts.region)}`;
+}
+
+export function stateWildcard(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.state.>`;
+}
+
+/** `sy.node.<id>`: a node's heartbeat. */
+export function nodeSubject(nodeId: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.node.${assertToken('node id', nodeId)}`;
+}
+
+export function nodeWildcard(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.node.*`;
+}
+
+/** Every node answers; callers gather the replies. */
+export function adminStateSubject(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.admin.state`;
+}
+
+export function adminDrainSubject(nodeId: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.admin.drain.${assertToken('node id', nodeId)}`;
+}
+
+export function usageSubject(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.events.usage`;
+}

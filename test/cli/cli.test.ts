@@ -66,7 +66,7 @@ describe('switchyard check', () => {
 
     const command = await run(['chek']);
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "chek"; commands: check, config');
+    expect(command.stderr).toContain('unknown command "chek"; commands: dev, start, check, config, simulate');
 
     const missing = await run(['check', '--config', 'nope.yaml']);
     expect(missing.code).toBe(2);
@@ -107,7 +107,7 @@ describe('switchyard config', () => {
 });
 
 describe('the switchyard binary', () => {
-  it('runs the report the way `npm start` does, and exits 1 on the SPOF example', async () => {
+  it('runs the report as a process, and exits 1 on the SPOF example', async () => {
     const exec = promisify(execFile);
     const ok = await exec(process.execPath, ['bin/switchyard.js', 'check', '--config', 'examples/seed.config.ts'], { cwd: root });
     expect(ok.stdout).toContain('PASS');

@@ -1,0 +1,10 @@
+/** NATS header names, defined once: NATS headers are case-sensitive and must never be spelled ad hoc. */
+export const Header = {
+  Tenant: 'sy-tenant',
+  Priority: 'sy-priority',
+  /** The caller's deadline, in ms from when it sent the request. */
+  DeadlineMs: 'sy-deadline-ms',
+  RequestId: 'sy-request-id',
+  /** `1` asks for a stream of events rather than one reply. */
+  Stream: 'sy-stream',
+} as const;
