@@ -8,6 +8,7 @@ import { config, configHelp } from './commands/config.js';
 import { simulate, simulateHelp } from './commands/simulate.js';
 import { start, startHelp } from './commands/start.js';
 import { dev, devHelp } from './commands/dev.js';
+import { drain, drainHelp, status, statusHelp } from './commands/status.js';
 import { ExitCode, type CliIo } from './io.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
@@ -18,6 +19,8 @@ const COMMANDS: Record<string, { run: Command; help: string; summary: string }> 
   check: { run: check, help: checkHelp, summary: 'single-point-of-failure report for a config' },
   config: { run: config, help: configHelp, summary: 'print the config JSON Schema, or the resolved config with secrets masked' },
   simulate: { run: simulate, help: simulateHelp, summary: 'serve simulated vendors (every protocol of the fleet) on loopback' },
+  status: { run: status, help: statusHelp, summary: 'every router node and deployment state, per node and merged' },
+  drain: { run: drain, help: drainHelp, summary: 'tell one router node to drain and stop' },
 };
 
 export const VERSION = '0.1.0';

@@ -47,6 +47,14 @@ export const ErrorCode = {
   RetryBudgetExhausted: 'retry_budget_exhausted',
   /** The router node is draining or stopped and takes no new requests. */
   RouterDraining: 'router_draining',
+  /** No router node listens on the use case's request subject. */
+  RouterUnavailable: 'router_unavailable',
+  /** The router node went silent after delivery began. */
+  RouterTimeout: 'router_timeout',
+  /** A reply that breaks the request protocol (malformed, out of order). */
+  RouterProtocol: 'router_protocol',
+  /** A request the router refused as malformed; the error names the field. */
+  InvalidRequest: 'invalid_request',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,107 @@
+/** `switchyard status` and `switchyard drain`: every node and every deployment's state, per node and merged. */
+import { connectNats, adminDrainSubject, adminStateSubject } from '../../transport/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { UsageError } from '../../domain/index.js';
+import { noPositionals, parseFlags } from '../args.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { natsOptions } from '../nats-options.js';
+
+export const statusHelp = `Usage: switchyard status [--nats URL,...] [--json] [--watch]
+
+Asks every router node (sy.admin.state) for its state and its view of every deployment, and shows
+them per node and merged (the worst state any node sees).
+
+  --nats URL,...  NATS servers (default $NATS_URL, then nats://127.0.0.1:4222)
+  --json          one JSON object: { nodes: [...], deployments: { id: { nodes: {...}, merged } } }
+  --watch         refresh every 2 s until Ctrl-C
+`;
+
+export const drainHelp = `Usage: switchyard drain NODE [--nats URL,...]
+
+Tells one router node to drain: it stops taking requests, finishes those in flight, and stops.
+`;
+
+interface NodeState {
+  nodeId: string;
+  state: string;
+  environment: string;
+  counts: { taken: number; inFlight: number; failed: number };
+  fleet: { vendorRegions: Record<string, string>; deployments: Record<string, string> };
+}
+
+const SEVERITY = ['healthy', 'degraded', 'halfOpen', 'open', 'drained'];
+
+export async function gatherStatus(nc: NatsConnection): Promise<{ nodes: NodeState[]; deployments: Record<string, { nodes: Record<string, string>; merged: string }> }> {
+  const nodes: NodeState[] = [];
+  try {
+    const replies = await nc.requestMany(adminStateSubject(), '', { strategy: 'stall', stall: 300, maxWait: 3000 });
+    for await (const msg of replies) {
+      try {
+        nodes.push(msg.json<NodeState>());
+      } catch {
+        // A reply that is not a node state is not ours to show.
+      }
+    }
+  } catch (error) {
+    // No node listening is an answer too: an empty fleet.
+    if (!/no responders/i.test(error instanceof Error ? error.message : String(error))) throw error;
+  }
+  nodes.sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  const deployments: Record<string, { nodes: Record<string, string>; merged: string }> = {};
+  for (const node of nodes) {
+    for (const [id, state] of Object.entries(node.fleet.deployments)) {
+      const entry = (deployments[id] ??= { nodes: {}, merged: 'healthy' });
+      entry.nodes[node.nodeId] = state;
+      if (SEVERITY.indexOf(state) > SEVERITY.indexOf(entry.merged)) entry.merged = state;
+    }
+  }
+  return { nodes, deployments };
+}
+
+function render(status: Awaited<ReturnType<typeof gatherStatus>>): string {
+  if (status.nodes.length === 0) return 'No router node answered. Start one with `switchyard start` or `switchyard dev`.\n';
+  const lines = ['NODE                 STATE     ENV        TAKEN  IN FLIGHT  FAILED'];
+  for (const n of status.nodes) {
+    lines.push(`${n.nodeId.padEnd(20)} ${n.state.padEnd(9)} ${n.environment.padEnd(10)} ${String(n.counts.taken).padStart(5)}  ${String(n.counts.inFlight).padStart(9)}  ${String(n.counts.failed).padStart(6)}`);
+  }
+  lines.push('', `${'DEPLOYMENT'.padEnd(40)} ${'MERGED'.padEnd(9)} ${status.nodes.map((n) => n.nodeId).join('  ')}`);
+  for (const [id, d] of Object.entries(status.deployments).sort()) {
+    lines.push(`${id.padEnd(40)} ${d.merged.padEnd(9)} ${status.nodes.map((n) => (d.nodes[n.nodeId] ?? '-').padEnd(n.nodeId.length)).join('  ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function status(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseFlags('status', args, { nats: { type: 'string' }, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false } });
+  noPositionals('status', positionals);
+  const nc = await connectNats(natsOptions(values.nats, io.env, 'switchyard-status'));
+  try {
+    let stopped = false;
+    void io.shutdown?.then(() => (stopped = true));
+    do {
+      const result = await gatherStatus(nc);
+      io.stdout(values.json ? `${JSON.stringify(result)}\n` : render(result));
+      if (values.watch) await Promise.race([new Promise((resolve) => setTimeout(resolve, 2000)), io.shutdown]);
+    } while (values.watch && !stopped);
+  } finally {
+    await nc.close();
+  }
+  return ExitCode.Ok;
+}
+
+export async function drain(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseFlags('drain', args, { nats: { type: 'string' } });
+  const [node, ...rest] = positionals;
+  if (!node) throw new UsageError('switchyard drain: name the node to drain', 'Run `switchyard status` to see the node ids.');
+  noPositionals('drain', rest);
+  const nc = await connectNats(natsOptions(values.nats, io.env, 'switchyard-drain'));
+  try {
+    await nc.request(adminDrainSubject(node), '', { timeout: 3000 });
+    io.stdout(`Node ${node} is draining.\n`);
+  } catch {
+    throw new UsageError(`switchyard drain: node ${node} did not answer`, 'Check the id with `switchyard status`.');
+  } finally {
+    await nc.close();
+  }
+  return ExitCode.Ok;
+}
