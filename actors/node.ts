@@ -17,6 +17,7 @@ import {
   adminStateSubject,
   cancelSubject,
   requestWildcard,
+  startServiceResponder,
   useCaseOfRequestSubject,
   usageSubject,
   type ReplyBody,
@@ -33,6 +34,7 @@ export interface RouterNodeOptions {
   prefix?: string;
   /** How long a drain waits for requests in flight. */
   graceMs?: number;
+  version?: string;
 }
 
 export interface RouterNode {
@@ -52,6 +54,23 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const counts = { taken: 0, inFlight: 0, failed: 0 };
   const subscriptions: Subscription[] = [];
 
+  // Service discovery ($SRV): any NATS tooling can find and measure the router nodes.
+  const service = startServiceResponder(
+    nc,
+    {
+      name: 'switchyard',
+      id: nodeId,
+      version: options.version ?? '0.1.0',
+      description: 'Switchyard LLM router node',
+      metadata: { environment: options.system.environment },
+      endpoints: [
+        { name: 'requests', subject: requestWildcard(prefix), queueGroup: ROUTER_QUEUE },
+        { name: 'state', subject: adminStateSubject(prefix) },
+        { name: 'drain', subject: adminDrainSubject(nodeId, prefix) },
+      ],
+    },
+    { info: () => ({ state, ...counts }) },
+  );
   const requests = nc.subscribe(requestWildcard(prefix), {
     queue: ROUTER_QUEUE,
     callback: (error, msg) => {
@@ -91,6 +110,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     const controller = new AbortController();
     const cancel = nc.subscribe(cancelSubject(requestId, prefix), { max: 1, callback: () => controller.abort() });
     const started = Date.now();
+    const startedNs = process.hrtime.bigint();
     let outcome = 'ok';
     try {
       const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: controller.signal };
@@ -116,6 +136,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       cancel.unsubscribe();
       counts.inFlight--;
       if (outcome !== 'ok') counts.failed++;
+      service.record('requests', Number(process.hrtime.bigint() - startedNs), outcome === 'ok' ? undefined : outcome);
       nc.publish(
         usageSubject(prefix),
         JSON.stringify({ requestId, node: nodeId, tenant: head.tenant, useCase, model: request.model, outcome, durationMs: Date.now() - started }),
@@ -135,6 +156,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       await requests.drain();
       await system.drain(graceMs ?? options.graceMs ?? 30_000);
       for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
+      await service.stop();
       await system.stop();
       state = 'stopped';
     },

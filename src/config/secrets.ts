@@ -1,6 +1,6 @@
 /**
  * Reads the secrets a config names: an environment variable or a file. The environment is passed
- * in by the composition root (src/app), the only code that reads process.env.
+ * in by the composition root (src/app), the only code that reads the process environment.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

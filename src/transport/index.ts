@@ -9,3 +9,5 @@ export { KEEPALIVE_MS, ReplyErrorSchema, ReplySchema, RequestHeadersSchema, Serv
 export type { Reply, ReplyBody, ReplyError, RequestHeaders } from './protocol.js';
 export { connectNats, natsFromEnvironment } from './connect.js';
 export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
+export { startServiceResponder } from './service.js';
+export type { ServiceResponder, ServiceSpec } from './service.js';

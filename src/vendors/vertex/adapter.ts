@@ -4,6 +4,7 @@
  * token. Answers and streams are Anthropic's; errors come from two layers, Google's front end
  * (google.rpc, sometimes in an array) and the model behind it (Anthropic's envelope).
  */
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { CanonicalRequest } from '../../domain/index.js';
 import type { VendorRegion } from '../../config/index.js';
@@ -28,7 +29,12 @@ export const createVertexAdapter: AdapterFactory = (vendorRegion, deps) => {
     source: { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id },
     dispatcher: deps.dispatcher,
     tokenUrl: vendorRegion.tokenUrl,
-    readKey: () => (keySource ? deps.secrets(keySource) : Promise.reject(new Error('no serviceAccount credential configured'))),
+    readKey: async () => {
+      if (!keySource) throw new Error('no serviceAccount credential configured');
+      const value = await deps.secrets(keySource);
+      // Google's convention: GOOGLE_APPLICATION_CREDENTIALS holds the key file's path, not the key.
+      return value.trimStart().startsWith('{') ? value : readFile(value.trim(), 'utf8');
+    },
   });
   return vertexAdapter(vendorRegion, deps, tokens);
 };
