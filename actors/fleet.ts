@@ -1,7 +1,8 @@
 /**
  * The health actors of one router node: one per vendor-region and one per deployment, each a
  * health machine, plus the live counts routing needs (in flight, probes). Turns their snapshots
- * into the deployment views the strategies choose over.
+ * into the deployment views the strategies choose over, merged with what the peers' digests say
+ * (gossip: in-flight summed, latency averaged by samples, fault counts fed to the breakers).
  */
 import { createActor, type Actor, type ActorOptions } from 'xstate';
 import type { Config, Deployment } from '../src/config/index.js';
@@ -10,6 +11,8 @@ import type { DeploymentView, HealthState } from '../src/routing/index.js';
 import { PRIOR_TTFT_MS } from '../src/routing/index.js';
 import { ewmaAt, percentile } from '../machines/estimators.js';
 import { healthMachine, type HealthEvent, type HealthPolicy } from '../machines/health.machine.js';
+import { GOSSIP_VERSION, type DeploymentDigest, type Digest, type WindowCounts } from '../src/transport/gossip-schema.js';
+import { mergedTtft, mergePeerDigests, NO_PEER_COUNTS, samePeerCounts, windowCounts, type PeerCounts, type PeerDeployment } from './fleet-merge.js';
 
 type HealthActor = Actor<typeof healthMachine>;
 /** xstate's clock: the real one by default, a SimulatedClock in tests. */
@@ -32,6 +35,12 @@ export class Fleet {
   private readonly vendorRegions = new Map<string, HealthActor>();
   private readonly deployments = new Map<string, { actor: HealthActor; deployment: Deployment; vendor: Vendor }>();
   private readonly inFlight = new Map<string, number>();
+  /** Capacity signals per actor id, inside the window: the health context keeps no separate count of them. */
+  private readonly throttles = new Map<string, number[]>();
+  /** What the peers' digests say per deployment, as of the last applyPeerDigests. */
+  private peerDeployments = new Map<string, PeerDeployment>();
+  /** The peer counts each actor was last sent, so an unchanged sum sends nothing. */
+  private readonly sentPeerCounts = new Map<HealthActor, PeerCounts>();
   readonly now: () => number;
 
   constructor(
@@ -71,12 +80,24 @@ export class Fleet {
     if (event.type === 'outcome.success') {
       entry.actor.send(event);
       region?.send(event);
-    } else if (scope === 'vendor_region') region?.send(event);
-    else entry.actor.send(event);
+    } else if (scope === 'vendor_region') this.sendToVendorRegion(entry.deployment.vendorRegion, event);
+    else {
+      this.noteThrottle(deploymentId, entry.actor, event);
+      entry.actor.send(event);
+    }
   }
 
   sendToVendorRegion(vendorRegion: string, event: HealthEvent): void {
-    this.vendorRegions.get(vendorRegion)?.send(event);
+    const region = this.vendorRegions.get(vendorRegion);
+    if (!region) return;
+    this.noteThrottle(vendorRegion, region, event);
+    region.send(event);
+  }
+
+  private noteThrottle(id: string, actor: HealthActor, event: HealthEvent): void {
+    if (event.type !== 'outcome.failure' || event.failureClass !== 'capacity') return;
+    const since = event.at - actor.getSnapshot().context.policy.windowMs;
+    this.throttles.set(id, [...(this.throttles.get(id) ?? []).filter((at) => at > since), event.at]);
   }
 
   begin(deploymentId: string): void {
@@ -116,7 +137,9 @@ export class Fleet {
     const ownProbe = entry.actor.getSnapshot().value !== 'halfOpen' || own.probesLeft > 0;
     const regionProbe = region?.value !== 'halfOpen' || region.context.probesLeft > 0;
     const probeAvailable = state === 'halfOpen' && ownProbe && regionProbe;
-    const inFlight = this.inFlight.get(deploymentId) ?? 0;
+    const peer = this.peerDeployments.get(deploymentId);
+    // Fleet-wide: every node's requests count against the same vendor concurrency.
+    const inFlight = (this.inFlight.get(deploymentId) ?? 0) + (peer?.inFlight ?? 0);
     const ramp = own.rampStartedAt === undefined ? 1 : Math.min(1, Math.max(0.05, (now - own.rampStartedAt) / own.policy.rampMs));
     return {
       id: entry.deployment.id,
@@ -124,7 +147,7 @@ export class Fleet {
       vendorRegion: entry.deployment.vendorRegion,
       vendor: entry.vendor,
       state,
-      ttftMs: ewmaAt(own.ttft, now, PRIOR_TTFT_MS),
+      ttftMs: mergedTtft(ewmaAt(own.ttft, now, PRIOR_TTFT_MS), own.ttftSamples.length, peer),
       tokensPerSecond: own.tokensPerSecond,
       inFlight,
       headroom: entry.deployment.quota.concurrency - inFlight,
@@ -150,6 +173,103 @@ export class Fleet {
     return entry ? percentile(entry.actor.getSnapshot().context.ttftSamples, 0.95) : undefined;
   }
 
+  vendorRegionIds(): string[] {
+    return [...this.vendorRegions.keys()];
+  }
+
+  /** Requests this node has in flight, over all deployments: its load, as the heartbeat reports it. */
+  localInFlight(): number {
+    let total = 0;
+    for (const n of this.inFlight.values()) total += n;
+    return total;
+  }
+
+  /** A deployment's window counts: this node's own, and the peers' sum its breaker last heard. */
+  counts(deploymentId: string): { local: WindowCounts; peers: PeerCounts } | undefined {
+    const entry = this.deployments.get(deploymentId);
+    if (!entry) return undefined;
+    const context = entry.actor.getSnapshot().context;
+    return { local: windowCounts(context.outcomes, this.throttles.get(deploymentId) ?? [], this.now(), context.policy.windowMs), peers: context.peers };
+  }
+
+  /**
+   * Calls `listener` with the vendor-region whenever the state (not just the numbers) of its actor
+   * or one of its deployments' actors changes: peers must hear of a change at once, not at the next
+   * interval. Returns the unsubscribe.
+   */
+  onStateChange(listener: (vendorRegion: string) => void): () => void {
+    const watch = (actor: HealthActor, vendorRegion: string) => {
+      let last = stateOf(actor);
+      return actor.subscribe(() => {
+        const state = stateOf(actor);
+        if (state === last) return;
+        last = state;
+        listener(vendorRegion);
+      });
+    };
+    const subscriptions = [
+      ...[...this.vendorRegions].map(([id, actor]) => watch(actor, id)),
+      ...[...this.deployments.values()].map((e) => watch(e.actor, e.deployment.vendorRegion)),
+    ];
+    return () => subscriptions.forEach((s) => s.unsubscribe());
+  }
+
+  /** This node's own evidence about one vendor-region, as gossip publishes it. */
+  digest(vendorRegion: string, nodeId: string, seq: number): Digest | undefined {
+    const region = this.vendorRegions.get(vendorRegion);
+    if (!region) return undefined;
+    const now = this.now();
+    const regional = region.getSnapshot().context;
+    const deployments: DeploymentDigest[] = [];
+    for (const { actor, deployment } of this.deployments.values()) {
+      if (deployment.vendorRegion !== vendorRegion) continue;
+      const context = actor.getSnapshot().context;
+      const ttftMs = onWire(ewmaAt(context.ttft, now, PRIOR_TTFT_MS));
+      const p95 = onWire(percentile(context.ttftSamples, 0.95));
+      const tokensPerSecond = onWire(context.tokensPerSecond);
+      deployments.push({
+        id: deployment.id,
+        state: stateOf(actor),
+        ...(ttftMs === undefined ? {} : { ttftMs }),
+        ttftSamples: context.ttftSamples.length,
+        ...(p95 === undefined ? {} : { ttftP95Ms: p95 }),
+        ...(tokensPerSecond === undefined ? {} : { tokensPerSecond }),
+        inFlight: this.inFlight.get(deployment.id) ?? 0,
+        window: windowCounts(context.outcomes, this.throttles.get(deployment.id) ?? [], now, context.policy.windowMs),
+        // Only a wait still ahead is a hint worth sending.
+        quota: context.throttledUntil !== undefined && context.throttledUntil > now ? { throttledUntil: Math.ceil(context.throttledUntil) } : {},
+      });
+    }
+    return {
+      v: GOSSIP_VERSION,
+      node: nodeId,
+      seq,
+      at: Math.round(now),
+      vendorRegion,
+      state: stateOf(region),
+      window: windowCounts(regional.outcomes, this.throttles.get(vendorRegion) ?? [], now, regional.policy.windowMs),
+      deployments,
+    };
+  }
+
+  /**
+   * Replaces what the peers say with this set of fresh digests (at most one per peer and
+   * vendor-region; an empty set forgets every peer). Each breaker hears the new peer sum only when
+   * it changed: re-judging on every digest would be an event storm for nothing.
+   */
+  applyPeerDigests(digests: readonly Digest[]): void {
+    const merged = mergePeerDigests(digests);
+    this.peerDeployments = merged.deployments;
+    for (const [id, actor] of this.vendorRegions) this.sendPeerCounts(actor, merged.vendorRegions.get(id) ?? NO_PEER_COUNTS);
+    for (const [id, { actor }] of this.deployments) this.sendPeerCounts(actor, merged.deployments.get(id)?.counts ?? NO_PEER_COUNTS);
+  }
+
+  private sendPeerCounts(actor: HealthActor, counts: PeerCounts): void {
+    if (samePeerCounts(this.sentPeerCounts.get(actor) ?? NO_PEER_COUNTS, counts)) return;
+    this.sentPeerCounts.set(actor, counts);
+    actor.send({ type: 'peer.counts', requests: counts.requests, faults: counts.faults });
+  }
+
   /** Every health actor's state, for status and tests. */
   snapshot(): { vendorRegions: Record<string, HealthState>; deployments: Record<string, HealthState> } {
     return {
@@ -162,6 +282,11 @@ export class Fleet {
     for (const actor of this.vendorRegions.values()) actor.stop();
     for (const { actor } of this.deployments.values()) actor.stop();
   }
+}
+
+/** JSON has no NaN or Infinity, and a peer drops a digest holding null or a negative figure: leave such a value out. */
+function onWire(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function stateOf(actor: HealthActor): HealthState {

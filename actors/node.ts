@@ -23,6 +23,7 @@ import {
   type ReplyBody,
   type ReplyError,
 } from '../src/transport/index.js';
+import { startGossip, type Gossip } from './gossip.js';
 import { createRouterSystem, type RouterSystem, type RouterSystemDeps, type RouterSystemOptions } from './router-system.js';
 
 export interface RouterNodeOptions {
@@ -35,11 +36,14 @@ export interface RouterNodeOptions {
   /** How long a drain waits for requests in flight. */
   graceMs?: number;
   version?: string;
+  /** How often digests and heartbeats go out (default 1 s). */
+  gossipIntervalMs?: number;
 }
 
 export interface RouterNode {
   nodeId: string;
   system: RouterSystem;
+  gossip: Gossip;
   /** Requests this node has taken, ended, and failed; for status. */
   counts(): { taken: number; inFlight: number; failed: number };
   state(): 'serving' | 'draining' | 'stopped';
@@ -53,6 +57,16 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   let state: 'serving' | 'draining' | 'stopped' = 'serving';
   const counts = { taken: 0, inFlight: 0, failed: 0 };
   const subscriptions: Subscription[] = [];
+  const gossip = startGossip({
+    connection: nc,
+    fleet: system.fleet,
+    nodeId,
+    environment: options.system.environment,
+    version: options.version ?? '0.1.0',
+    configRevision: () => 1,
+    intervalMs: options.gossipIntervalMs,
+    prefix,
+  });
 
   // Service discovery ($SRV): any NATS tooling can find and measure the router nodes.
   const service = startServiceResponder(
@@ -81,7 +95,17 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   subscriptions.push(
     nc.subscribe(adminStateSubject(prefix), {
       callback: (_error, msg) => {
-        msg.respond(JSON.stringify({ nodeId, state, environment: options.system.environment, counts, fleet: system.fleet.snapshot(), views: [...system.fleet.views().values()] }));
+        msg.respond(
+          JSON.stringify({
+            nodeId,
+            state,
+            environment: options.system.environment,
+            counts,
+            peers: gossip.peers().map((p) => p.id),
+            fleet: system.fleet.snapshot(),
+            views: [...system.fleet.views().values()],
+          }),
+        );
       },
     }),
     nc.subscribe(adminDrainSubject(nodeId, prefix), {
@@ -147,6 +171,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const node: RouterNode = {
     nodeId,
     system,
+    gossip,
     counts: () => ({ ...counts }),
     state: () => state,
     async drain(graceMs) {
@@ -157,6 +182,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       await system.drain(graceMs ?? options.graceMs ?? 30_000);
       for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
       await service.stop();
+      await gossip.stop();
       await system.stop();
       state = 'stopped';
     },
