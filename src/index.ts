@@ -24,3 +24,5 @@ export {
 } from './config/index.js';
 export type { Config, ConfigInput, RouteNode, RouteNodeInput, RoutesInput } from './config/index.js';
 export * from './domain/index.js';
+export { createClient, ClientError } from './client/index.js';
+export type { SwitchyardClient, SwitchyardStream } from './client/index.js';

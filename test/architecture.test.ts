@@ -25,7 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/gateway': ['src/domain', 'src/config', 'src/routing', 'src/vendors', 'src/transport', 'src/observability'],
   'src/client': ['src/domain', 'src/transport'],
   'src/cli': ['*', '!src/app'],
-  'src/index.ts': ['*', '!src/app', '!src/cli'],
+  'src/index.ts': ['src/domain', 'src/config', 'src/client'],
   'src/app': ['*'],
 };
 

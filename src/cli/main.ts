@@ -9,6 +9,7 @@ import { simulate, simulateHelp } from './commands/simulate.js';
 import { start, startHelp } from './commands/start.js';
 import { dev, devHelp } from './commands/dev.js';
 import { drain, drainHelp, status, statusHelp } from './commands/status.js';
+import { send, sendHelp } from './commands/send.js';
 import { ExitCode, type CliIo } from './io.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: Command; help: string; summary: string }> 
   simulate: { run: simulate, help: simulateHelp, summary: 'serve simulated vendors (every protocol of the fleet) on loopback' },
   status: { run: status, help: statusHelp, summary: 'every router node and deployment state, per node and merged' },
   drain: { run: drain, help: drainHelp, summary: 'tell one router node to drain and stop' },
+  send: { run: send, help: sendHelp, summary: 'send one request through the router nodes and print the answer' },
 };
 
 export const VERSION = '0.1.0';

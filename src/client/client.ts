@@ -1,0 +1,202 @@
+/**
+ * The application-facing client: `complete` for one answer, `stream` for events as they come.
+ * Everything the node will check is checked here first (request shape, use case, header values),
+ * so a bad request fails at the caller with the field named, and never costs a round trip.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CanonicalRequestSchema, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
+import {
+  connectNats,
+  DEFAULT_PREFIX,
+  requestSubject,
+  RequestHeadersSchema,
+  useCaseOfRequestSubject,
+  type NatsAuth,
+  type NatsTls,
+} from '../transport/index.js';
+import { cancelledError, ClientError } from './errors.js';
+import { exchange, type ExchangeSpec, type ServedBy } from './exchange.js';
+
+export type { ServedBy } from './exchange.js';
+
+export interface ClientServers {
+  servers: string[] | string;
+  /** The connection's name as NATS monitoring shows it. */
+  name?: string;
+  auth?: NatsAuth;
+  tls?: NatsTls;
+}
+
+/** A connection the application owns; `close()` leaves it open. */
+export interface ClientConnection {
+  connection: NatsConnection;
+}
+
+export interface ClientDefaults {
+  useCase?: string;
+  tenant?: string;
+  priority?: Priority;
+  /** How long the node may stay silent (keepalives count) before the client acts; default 5000. */
+  idleTimeoutMs?: number;
+  /** Subject prefix of the deployment; default `sy`. */
+  prefix?: string;
+}
+
+export interface RequestOptions {
+  useCase?: string;
+  tenant?: string;
+  priority?: Priority;
+  /** Sent to the node, and bounds the client's own wait. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /** 1-64 letters, digits, _ or -; generated when absent. A retry uses `<id>-r1`. */
+  requestId?: string;
+}
+
+export interface CompleteResult {
+  response: CanonicalResponse;
+  servedBy: ServedBy;
+  /** The id the answer came back under (the retry's id when there was one). */
+  requestId: string;
+}
+
+export interface StreamResult {
+  servedBy: ServedBy;
+  requestId: string;
+}
+
+/**
+ * Events in order; iterating starts the request, breaking out of the loop cancels it, and a
+ * failure is thrown by the iterator. `result` settles once the stream has been read to its end.
+ */
+export interface SwitchyardStream extends AsyncIterable<StreamEvent> {
+  readonly result: Promise<StreamResult>;
+}
+
+export interface SwitchyardClient {
+  complete(request: CanonicalRequest, options?: RequestOptions): Promise<CompleteResult>;
+  stream(request: CanonicalRequest, options?: RequestOptions): SwitchyardStream;
+  /** Cancels requests in flight; closes the NATS connection only when the client opened it. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+
+export async function createClient(options: ClientServers | ClientConnection, defaults: ClientDefaults = {}): Promise<SwitchyardClient> {
+  const idleTimeoutMs = defaults.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs <= 0) {
+    throw new ClientError('invalid_request', `idleTimeoutMs must be a positive whole number of ms, got ${idleTimeoutMs}`, { field: 'idleTimeoutMs', retryable: false });
+  }
+  if ('connection' in options) return new Client(options.connection, false, defaults, idleTimeoutMs);
+  const servers = typeof options.servers === 'string' ? options.servers.split(',').map((s) => s.trim()).filter(Boolean) : options.servers;
+  const nc = await connectNats({ servers, name: options.name ?? 'switchyard-client', ...(options.auth ? { auth: options.auth } : {}), tls: options.tls });
+  return new Client(nc, true, defaults, idleTimeoutMs);
+}
+
+class Client implements SwitchyardClient {
+  private readonly open = new Set<(error: SwitchyardError) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly owned: boolean,
+    private readonly defaults: ClientDefaults,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  async complete(request: CanonicalRequest, options: RequestOptions = {}): Promise<CompleteResult> {
+    for await (const item of exchange(this.prepare(request, options, false))) {
+      if (item.kind === 'result') return { response: item.reply.response, servedBy: item.reply.servedBy, requestId: item.requestId };
+    }
+    // exchange() ends only after a result or by throwing; this is a guard, not a path.
+    throw new ClientError('router_protocol', 'the request ended without a result', { retryable: false });
+  }
+
+  stream(request: CanonicalRequest, options: RequestOptions = {}): SwitchyardStream {
+    let settle: { resolve: (r: StreamResult) => void; reject: (e: unknown) => void } | undefined;
+    const result = new Promise<StreamResult>((resolve, reject) => (settle = { resolve, reject }));
+    // Readers who only iterate must not see an unhandled rejection; awaiting `result` still throws.
+    result.catch(() => undefined);
+    const prepare = (): ExchangeSpec => this.prepare(request, options, true);
+    async function* run(): AsyncGenerator<StreamEvent, void, undefined> {
+      try {
+        for await (const item of exchange(prepare())) {
+          if (item.kind !== 'event') continue;
+          // Settled before the end event is handed over, so a reader may stop right at it.
+          if (item.event.type === 'end') {
+            // The events are whole without servedBy, so only `result` reports the node's slip.
+            if (item.servedBy) settle?.resolve({ servedBy: item.servedBy, requestId: item.requestId });
+            else settle?.reject(new ClientError('router_protocol', `request ${item.requestId}: the end event carries no servedBy`, { retryable: false }));
+          }
+          yield item.event;
+        }
+      } catch (err) {
+        settle?.reject(err);
+        throw err;
+      } finally {
+        settle?.reject(cancelledError(undefined, 'the stream was left before its end'));
+      }
+    }
+    let iterator: AsyncGenerator<StreamEvent, void, undefined> | undefined;
+    return { result, [Symbol.asyncIterator]: () => (iterator ??= run()) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const stop of [...this.open]) stop(cancelledError(undefined, 'the client was closed'));
+    if (this.owned && !this.nc.isClosed()) await this.nc.drain();
+  }
+
+  private prepare(request: CanonicalRequest, options: RequestOptions, stream: boolean): ExchangeSpec {
+    if (this.closed) throw new ClientError('router_unavailable', 'the Switchyard client is closed', { retryable: false });
+    const prefix = this.defaults.prefix ?? DEFAULT_PREFIX;
+    const useCase = options.useCase ?? this.defaults.useCase;
+    if (useCase === undefined) throw invalid('useCase', 'no use case: pass `useCase` in the request options or the client defaults');
+    let subject: string;
+    try {
+      subject = requestSubject(useCase, prefix);
+    } catch {
+      subject = '';
+    }
+    // The node reads the use case back from the subject with this parser; refuse what it would not read.
+    if (!subject || useCaseOfRequestSubject(subject, prefix) !== useCase) {
+      throw invalid('useCase', `use case "${useCase}" is not valid: use lowercase letters, digits, _ and -`);
+    }
+    const body = CanonicalRequestSchema.safeParse(request);
+    if (!body.success) throw invalidFrom('request', body.error.issues[0]);
+    const headers = RequestHeadersSchema.safeParse({
+      tenant: options.tenant ?? this.defaults.tenant,
+      priority: options.priority ?? this.defaults.priority,
+      deadlineMs: options.deadlineMs,
+      requestId: options.requestId,
+    });
+    if (!headers.success) throw invalidFrom('', headers.error.issues[0]);
+    return {
+      nc: this.nc,
+      prefix,
+      subject,
+      payload: new TextEncoder().encode(JSON.stringify(body.data)),
+      stream,
+      requestId: headers.data.requestId ?? randomUUID(),
+      tenant: headers.data.tenant,
+      priority: headers.data.priority,
+      deadlineMs: headers.data.deadlineMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+      signal: options.signal,
+      track: (stop) => {
+        this.open.add(stop);
+        return () => this.open.delete(stop);
+      },
+    };
+  }
+}
+
+function invalid(field: string, message: string): ClientError {
+  return new ClientError('invalid_request', message, { field, retryable: false });
+}
+
+function invalidFrom(root: string, issue: { path: PropertyKey[]; message: string } | undefined): ClientError {
+  const path = [root, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+  return invalid(path || root, `${path || 'request'}: ${issue?.message ?? 'invalid'}`);
+}

@@ -1,0 +1,83 @@
+/**
+ * Errors the client library raises itself: no router node listening, a node gone silent, a reply
+ * it cannot follow, a request refused before it left. Their codes are in the domain's ErrorCode, so
+ * callers match one set of codes whether a failure came from the client or from a node (which
+ * arrives as the domain's `RequestFailedError`).
+ */
+import { ErrorCode, RequestFailedError, SwitchyardError } from '../domain/index.js';
+import type { ReplyError } from '../transport/index.js';
+
+/** The subset of the domain's codes that the client raises itself. */
+export const ClientErrorCode = {
+  /** No router node subscribes to the use case's request subject (NATS "no responders"). */
+  RouterUnavailable: ErrorCode.RouterUnavailable,
+  /** The node holding the request went silent (no keepalive) and a retry could not help. */
+  RouterTimeout: ErrorCode.RouterTimeout,
+  /** A reply that does not parse, breaks the sequence, or does not fit the request. */
+  RouterProtocol: ErrorCode.RouterProtocol,
+  /** The request or its options are invalid (from the client, nothing was sent; from a node, it refused it). */
+  InvalidRequest: ErrorCode.InvalidRequest,
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+const HINTS: Record<ClientErrorCode, string> = {
+  router_unavailable:
+    'Start a router node serving this use case with `switchyard start` (or `switchyard dev` on a laptop), and check that client and node use the same NATS servers and subject prefix.',
+  router_timeout:
+    'The router node holding the request stopped answering (it may have died or lost its NATS link); retry the request, and check `switchyard status`.',
+  router_protocol:
+    'The router node sent a reply this client cannot follow; check that the client library and the router nodes run the same Switchyard version.',
+  invalid_request: 'Fix the field named in `field` and send the request again; nothing was sent to a vendor.',
+};
+
+export interface ClientErrorDetails {
+  retryable?: boolean;
+  /** The offending field, for invalid requests. */
+  field?: string | undefined;
+  /** Text a stream delivered before it failed. */
+  delivered?: string | undefined;
+  cause?: unknown;
+}
+
+export class ClientError extends SwitchyardError {
+  readonly code: ClientErrorCode;
+  readonly retryable: boolean;
+  readonly field: string | undefined;
+  readonly delivered: string | undefined;
+
+  constructor(code: ClientErrorCode, message: string, details: ClientErrorDetails = {}) {
+    super(message, HINTS[code], details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.retryable = details.retryable ?? (code === 'router_unavailable' || code === 'router_timeout');
+    this.field = details.field;
+    this.delivered = details.delivered;
+  }
+}
+
+const DOMAIN_CODES = new Set<string>(Object.values(ErrorCode));
+const CLIENT_CODES = new Set<string>(Object.values(ClientErrorCode));
+
+/**
+ * The typed error for an error a router node replied with. The client's own codes become a
+ * ClientError, which keeps the `field` a node names for an invalid request; the rest a RequestFailedError.
+ */
+export function errorFromReply(error: ReplyError, delivered?: string): SwitchyardError {
+  const carried = error.delivered ?? delivered;
+  if (CLIENT_CODES.has(error.code)) {
+    return new ClientError(error.code as ClientErrorCode, error.message, { retryable: error.retryable, field: error.field, delivered: carried });
+  }
+  if (DOMAIN_CODES.has(error.code)) {
+    return new RequestFailedError({ ...error, delivered: carried });
+  }
+  // A code from a newer node: keep it readable in the message rather than lose it to `internal`.
+  return new RequestFailedError({ ...error, message: `${error.code}: ${error.message}`, delivered: carried });
+}
+
+export function cancelledError(delivered: string | undefined, reason?: unknown): RequestFailedError {
+  const why = typeof reason === 'string' ? `: ${reason}` : reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new RequestFailedError({ code: ErrorCode.Cancelled, message: `the request was cancelled by its caller${why}`, retryable: false, delivered });
+}
+
+export function deadlineError(deadlineMs: number, delivered: string | undefined): RequestFailedError {
+  return new RequestFailedError({ code: ErrorCode.DeadlineExceeded, message: `no answer within the deadline of ${deadlineMs} ms`, retryable: true, delivered });
+}
