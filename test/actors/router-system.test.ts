@@ -125,7 +125,7 @@ describe('router system against the simulator', () => {
     const result = await system.complete(ask('anyone there?'), { useCase: 'conversation_serving' });
     expect(result.servedBy.deployment).toBe('claude-sonnet-4@bedrock/us-east-1');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('returns a caller error at once, without trying other deployments', async () => {

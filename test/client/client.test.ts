@@ -238,7 +238,7 @@ describe('typed errors', () => {
     expect(err).toMatchObject({ code: 'router_unavailable' });
     expect((err as ClientError).message).toContain('sy.req.nobody_home');
     expect((err as ClientError).hint).toMatch(/switchyard start.*switchyard dev/);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(elapsed).toBeLessThan(2_500);
     const streamErr = await failure(collect(c.stream(REQUEST, { useCase: 'nobody_home' })));
     expect(streamErr).toMatchObject({ code: 'router_unavailable' });
   });
@@ -431,7 +431,7 @@ describe('cancellation and deadline', () => {
     expect(err).toBeInstanceOf(RequestFailedError);
     expect(err).toMatchObject({ code: 'deadline_exceeded' });
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(elapsed).toBeLessThan(4_000);
     expect(router.received[0]?.headers[Header.DeadlineMs]).toBe('300');
     await waitFor(() => router.cancels.includes('req-dl'), 'the cancel');
   });

@@ -61,7 +61,7 @@ export async function startNodeProcess(options: { nodeId: string; configFile: st
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       output += `${line}\n`;
       if (line.includes('serving environment')) resolve();
