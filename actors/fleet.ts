@@ -271,10 +271,11 @@ export class Fleet {
   }
 
   /** Every health actor's state, for status and tests. */
+  /** Every vendor-region's state, and every deployment's as routing sees it (the worse of it and its vendor-region). */
   snapshot(): { vendorRegions: Record<string, HealthState>; deployments: Record<string, HealthState> } {
     return {
       vendorRegions: Object.fromEntries([...this.vendorRegions].map(([id, a]) => [id, stateOf(a)])),
-      deployments: Object.fromEntries([...this.deployments].map(([id, e]) => [id, stateOf(e.actor)])),
+      deployments: Object.fromEntries([...this.deployments].map(([id, e]) => [id, this.state(id) ?? stateOf(e.actor)])),
     };
   }
 

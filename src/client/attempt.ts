@@ -29,7 +29,11 @@ export interface AttemptSpec {
 }
 
 /** A reply worth handing on (keepalives and `accepted` only feed the idle timer), or the node's silence. */
-export type AttemptOutcome = { type: 'reply'; reply: Exclude<Reply, { kind: 'accepted' | 'keepalive' }> } | { type: 'idle' };
+export type AttemptOutcome =
+  | { type: 'reply'; reply: Exclude<Reply, { kind: 'accepted' | 'keepalive' }> }
+  | { type: 'idle' }
+  /** Replies went missing (a NATS server died between node and caller): as good as silence. */
+  | { type: 'lost'; what: string };
 
 function isTerminal(reply: Reply): boolean {
   return reply.kind === 'result' || reply.kind === 'error' || (reply.kind === 'event' && (reply.event.type === 'end' || reply.event.type === 'error'));
@@ -114,7 +118,11 @@ export class Attempt {
       return this.fail(this.protocolError('a reply that is not JSON'));
     }
     if (reply.seq !== this.nextSeq) {
-      return this.fail(this.protocolError(`reply ${reply.seq} where ${this.nextSeq} was next: replies were lost or reordered`));
+      // A NATS server dying between node and caller drops replies; the exchange decides whether a retry is safe.
+      this.queue.push({ type: 'lost', what: `reply ${reply.seq} where ${this.nextSeq} was next: replies were lost or reordered` });
+      this.finish();
+      this.notify();
+      return;
     }
     this.nextSeq += 1;
     if (reply.kind === 'accepted') {

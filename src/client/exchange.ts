@@ -79,9 +79,11 @@ export async function* exchange(spec: ExchangeSpec): AsyncGenerator<ExchangeItem
     let retried = false;
     for (;;) {
       const outcome = await attempt.next();
-      if (outcome.type === 'idle') {
+      if (outcome.type === 'idle' || outcome.type === 'lost') {
         attempt.cancel();
-        if (delivered || retried) throw silenceError(attempt.requestId, spec.idleTimeoutMs, deliveredText());
+        if (delivered || retried) {
+          throw outcome.type === 'idle' ? silenceError(attempt.requestId, spec.idleTimeoutMs, deliveredText()) : lostError(attempt.requestId, outcome.what, deliveredText());
+        }
         retried = true;
         attempt = send(retryRequestId(spec.requestId));
         continue;
@@ -125,6 +127,10 @@ export async function* exchange(spec: ExchangeSpec): AsyncGenerator<ExchangeItem
     if (attempt && !finished) attempt.cancel();
     attempt?.close();
   }
+}
+
+function lostError(requestId: string, what: string, delivered: string | undefined): ClientError {
+  return new ClientError('router_protocol', `request ${requestId}: ${what}`, { delivered, retryable: true });
 }
 
 function silenceError(requestId: string, idleTimeoutMs: number, delivered: string | undefined): ClientError {
