@@ -2,8 +2,8 @@
  * Faults over NATS: `sy.chaos.<vendor>.<region>` carries a fault (its kind, duration, and optional
  * model) for that vendor-region; a request gets `{ id }` or `{ error }` back naming the field.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { chaosWildcard, vendorRegionOfChaosSubject } from '../transport/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { chaosWildcard, connectNats, vendorRegionOfChaosSubject, type NatsAuth, type NatsTls } from '../transport/index.js';
 import { addFault } from './admin.js';
 import type { SimulatedFleet } from './server.js';
 
@@ -12,8 +12,11 @@ export interface ChaosListener {
   close(): Promise<void>;
 }
 
-export async function listenForChaos(fleet: SimulatedFleet, options: { servers: string[]; prefix?: string }): Promise<ChaosListener> {
-  const connection = await connect({ servers: options.servers, name: 'switchyard-simulator', maxReconnectAttempts: -1 });
+export async function listenForChaos(
+  fleet: SimulatedFleet,
+  options: { servers: string[]; prefix?: string; auth?: NatsAuth; tls?: NatsTls | undefined },
+): Promise<ChaosListener> {
+  const connection = await connectNats({ servers: options.servers, name: 'switchyard-simulator', auth: options.auth, tls: options.tls, waitForServer: true });
   const subscription = connection.subscribe(chaosWildcard(options.prefix));
   void (async () => {
     for await (const message of subscription) {

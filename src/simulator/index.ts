@@ -4,6 +4,7 @@
  * test credentials. Imports src/domain, src/config, src/vendors (wire formats), src/transport.
  */
 import type { Vendor } from '../domain/index.js';
+import type { NatsAuth, NatsTls } from '../transport/index.js';
 import { startAdmin } from './admin.js';
 import { listenForChaos, type ChaosListener } from './chaos-nats.js';
 import type { SimulationOptions } from './engine.js';
@@ -29,6 +30,8 @@ export interface SimulatorOptions extends SimulationOptions {
   port?: number;
   /** NATS servers to take `sy.chaos.*` faults from; none to skip. */
   nats?: string[];
+  natsAuth?: NatsAuth;
+  natsTls?: NatsTls | undefined;
 }
 
 export interface RunningSimulator extends SimulatedFleet {
@@ -43,7 +46,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const admin = await startAdmin(fleet, { host, port });
   let chaos: ChaosListener | undefined;
   try {
-    chaos = options.nats && options.nats.length > 0 ? await listenForChaos(fleet, { servers: options.nats }) : undefined;
+    chaos = options.nats && options.nats.length > 0 ? await listenForChaos(fleet, { servers: options.nats, auth: options.natsAuth, tls: options.natsTls }) : undefined;
   } catch (error) {
     await Promise.all([fleet.close(), admin.close()]);
     throw error;

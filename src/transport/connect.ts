@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { ErrorCode, SwitchyardError } from '../domain/index.js';
 
 export interface NatsAuth {
   user?: string | undefined;
@@ -29,6 +30,11 @@ export interface NatsOptions {
   tls?: NatsTls | undefined;
   /** How often to ping the server; three missed pongs mean the connection is gone. */
   pingIntervalMs?: number;
+  /**
+   * Keep trying until a server answers (router nodes, which may start before NATS). Tools run
+   * by people fail at once instead, with an error saying where they looked.
+   */
+  waitForServer?: boolean;
 }
 
 export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
@@ -46,13 +52,28 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     reconnectJitter: 250,
     pingInterval: options.pingIntervalMs ?? 2_000,
     maxPingOut: 3,
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: options.waitForServer ?? false,
     ...(auth.user ? { user: auth.user, pass: auth.pass } : {}),
     ...(auth.token ? { token: auth.token } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(options.tls ? { tls: { caFile: options.tls.caFile, certFile: options.tls.certFile, keyFile: options.tls.keyFile } } : {}),
   };
-  return connect(connectionOptions);
+  try {
+    return await connect(connectionOptions);
+  } catch (error) {
+    throw new NatsUnreachableError(options.servers, error);
+  }
+}
+
+export class NatsUnreachableError extends SwitchyardError {
+  readonly code = ErrorCode.RouterUnavailable;
+  constructor(servers: readonly string[], cause: unknown) {
+    super(
+      `cannot reach NATS at ${servers.join(', ')}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      'Check the address (--nats or NATS_URL) and that nats-server runs there; `switchyard dev` starts one for you.',
+      { cause },
+    );
+  }
 }
 
 /** NATS settings from the environment, so secrets never appear on a command line. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig, readConfigData } from '../../config/index.js';
 import { LatencyProfileSchema, startSimulator } from '../../simulator/index.js';
 import { noPositionals, parseFlags } from '../args.js';
+import { natsOptions } from '../nats-options.js';
 import { ExitCode, type CliIo } from '../io.js';
 
 export const simulateHelp = `Usage: switchyard simulate [--config PATH] [--host 127.0.0.1] [--port 0] [--seed N] [--json]
@@ -62,6 +63,7 @@ export async function simulate(args: readonly string[], io: CliIo): Promise<Exit
     latencyScale: number('--latency-scale', values['latency-scale'], 1),
     timeScale: number('--time-scale', values['time-scale'], 1),
     nats,
+    ...(nats ? { natsAuth: natsOptions(values.nats, io.env, 'switchyard-simulator').auth, natsTls: natsOptions(values.nats, io.env, 'switchyard-simulator').tls } : {}),
   });
   const endpoints = simulator.endpoints();
   if (values.json) {

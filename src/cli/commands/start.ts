@@ -42,7 +42,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   const graceMs = Number(values['grace-ms']);
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new UsageError(`switchyard start: --grace-ms expects a number of milliseconds, got "${values['grace-ms']}"`);
   const nodeId = values['node-id'] ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${nuid.next().slice(-6)}`;
-  const connection = await connectNats(natsOptions(values.nats, io.env, `switchyard-router-${nodeId}`));
+  const connection = await connectNats({ ...natsOptions(values.nats, io.env, `switchyard-router-${nodeId}`), waitForServer: true });
   const node = startRouterNode({
     connection,
     config,

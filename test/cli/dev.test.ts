@@ -1,0 +1,46 @@
+/** `switchyard dev`, as `npm start` runs it: everything up, one request through, a clean stop on Ctrl-C. */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()?.();
+});
+
+describe('switchyard dev', () => {
+  it('starts NATS, the simulator and a router node, serves a request, and stops cleanly on SIGINT', async () => {
+    const env = { ...process.env };
+    delete env.NATS_URL;
+    const child = spawn(process.execPath, ['bin/switchyard.js', 'dev', '--json'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${stderr}`)));
+    });
+    const started = JSON.parse(first) as { nats: string; simulator: { endpoints: Record<string, string>; admin: string }; nodes: string[] };
+    expect(started.nodes).toEqual(['dev-1']);
+    expect(Object.keys(started.simulator.endpoints)).toHaveLength(6);
+
+    const client = await createClient({ servers: started.nats });
+    try {
+      const { response, servedBy } = await client.complete(
+        { model: 'claude-sonnet-4', maxTokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello, Switchyard' }] }] },
+        { useCase: 'conversation_serving' },
+      );
+      expect(response.content[0]?.type).toBe('text');
+      expect(servedBy.model).toBe('claude-sonnet-4');
+    } finally {
+      await client.close();
+    }
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+});
