@@ -4,10 +4,10 @@
  */
 import type { CanonicalRequest, StreamEvent } from '../../domain/index.js';
 import { malformedResponse, type FailureSource } from '../classify.js';
-import { sendVendorRequest } from '../http.js';
+import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
 import { failureOf, readJsonBody, sseBody } from '../response.js';
 import { createVendorStream } from '../stream.js';
-import type { AdapterFactory, CallOptions } from '../types.js';
+import type { AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { anthropicFailure } from './errors.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from './stream.js';
 import { fromAnthropicResponse, toAnthropicRequest } from './translate.js';
@@ -38,8 +38,18 @@ export const createAnthropicAdapter: AdapterFactory = (vendorRegion, deps) => {
     return response;
   }
 
+  return { vendorRegion, ...anthropicCalls(source, send) };
+};
+
+/**
+ * The plain and streamed calls of every vendor that answers in Anthropic's shapes (Anthropic
+ * itself and Vertex), given how that vendor sends a request and checks its status.
+ */
+export function anthropicCalls(
+  source: FailureSource,
+  send: (request: CanonicalRequest, options: CallOptions, stream: boolean) => Promise<VendorHttpResponse>,
+): Pick<VendorAdapter, 'complete' | 'stream'> {
   return {
-    vendorRegion,
     async complete(request, options) {
       const response = await send(request, options, false);
       const body = await readJsonBody(source, response, AnthropicResponseSchema);
@@ -50,10 +60,16 @@ export const createAnthropicAdapter: AdapterFactory = (vendorRegion, deps) => {
     },
     async stream(request, options) {
       const response = await send(request, options, true);
-      return createVendorStream(source, response, { batches: decodeAnthropicSse(source, sseBody(source, response)), terminal: 'message_stop' });
+      try {
+        return createVendorStream(source, response, { batches: decodeAnthropicSse(source, sseBody(source, response)), terminal: 'message_stop' });
+      } catch (error) {
+        // A 200 that is not a stream never reaches the stream's own cleanup.
+        response.release();
+        throw error;
+      }
     },
   };
-};
+}
 
 /** Anthropic SSE → canonical events; also used by Vertex, whose stream is the same. */
 export async function* decodeAnthropicSse(source: FailureSource, events: AsyncIterable<SseEvent[]>): AsyncGenerator<StreamEvent[]> {

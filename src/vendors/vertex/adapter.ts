@@ -8,15 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { CanonicalRequest } from '../../domain/index.js';
 import type { VendorRegion } from '../../config/index.js';
-import { decodeAnthropicSse } from '../anthropic/adapter.js';
+import { anthropicCalls } from '../anthropic/adapter.js';
 import { anthropicFailure } from '../anthropic/errors.js';
-import { fromAnthropicResponse, toAnthropicRequest } from '../anthropic/translate.js';
-import { AnthropicResponseSchema } from '../anthropic/wire.js';
+import { toAnthropicRequest } from '../anthropic/translate.js';
 import type { FailureSource, HttpFailure } from '../classify.js';
 import { retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
-import { failureOf, readJsonBody, sseBody } from '../response.js';
-import { createVendorStream } from '../stream.js';
+import { failureOf } from '../response.js';
 import type { AdapterDeps, AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { serviceAccountTokens, type AccessTokenSource } from './token.js';
 
@@ -71,27 +69,7 @@ export function vertexAdapter(vendorRegion: VendorRegion, deps: AdapterDeps, tok
     return response;
   }
 
-  return {
-    vendorRegion,
-    async complete(request, options) {
-      const response = await send(request, options, false);
-      const body = await readJsonBody(source, response, AnthropicResponseSchema);
-      const result = fromAnthropicResponse(body);
-      response.timer.addUsage(result.usage);
-      response.timer.end();
-      return { response: result, metrics: response.timer.snapshot() };
-    },
-    async stream(request, options) {
-      const response = await send(request, options, true);
-      try {
-        return createVendorStream(source, response, { batches: decodeAnthropicSse(source, sseBody(source, response)), terminal: 'message_stop' });
-      } catch (error) {
-        // A 200 that is not a stream never reaches the stream's own cleanup.
-        response.release();
-        throw error;
-      }
-    },
-  };
+  return { vendorRegion, ...anthropicCalls(source, send) };
 }
 
 export function predictUrl(vendorRegion: VendorRegion, vendorModelId: string, stream: boolean): string {
