@@ -61,3 +61,12 @@ export function sseBody(source: FailureSource, response: VendorHttpResponse): As
   expectContentType(source, response, 'text/event-stream');
   return sseEvents(response.chunks());
 }
+
+/** An error body's JSON, or undefined: vendors' error bodies are not always JSON (a CDN's 413 is HTML). */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

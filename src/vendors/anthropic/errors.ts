@@ -2,18 +2,14 @@
  * Anthropic's error envelope, read for the error policy. Shared by the Anthropic, Vertex and Bedrock
  * adapters, since all three can answer in it.
  */
+import { jsonOrUndefined } from '../response.js';
 import type { HttpFailure, FailureSource } from '../classify.js';
 import { retryAfterMs, type Headers } from '../headers.js';
 import { AnthropicErrorSchema } from './wire.js';
 
 /** The status, the vendor's error type (or `error_code` when it tells a spent cap from a rate limit), and the message. */
 export function anthropicFailure(source: FailureSource, status: number, headers: Headers, text: string): HttpFailure {
-  let parsedJson: unknown;
-  try {
-    parsedJson = JSON.parse(text);
-  } catch {
-    parsedJson = undefined;
-  }
+  const parsedJson = jsonOrUndefined(text);
   const parsed = AnthropicErrorSchema.safeParse(parsedJson);
   const error = parsed.success ? parsed.data.error : undefined;
   return {

@@ -8,7 +8,7 @@ import type { CanonicalRequest, StreamEvent } from '../../domain/index.js';
 import { malformedResponse, type FailureSource, type HttpFailure } from '../classify.js';
 import { header, retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest } from '../http.js';
-import { expectContentType, failureOf, readJsonBody } from '../response.js';
+import { expectContentType, failureOf, readJsonBody, jsonOrUndefined } from '../response.js';
 import { createVendorStream } from '../stream.js';
 import type { AdapterDeps, AdapterFactory, CallOptions } from '../types.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from '../anthropic/stream.js';
@@ -112,12 +112,7 @@ function usageFromHeaders(headers: Headers): { input_tokens: number; output_toke
  * the part before the colon), else the body's `__type`; the message from `message` or `Message`.
  */
 export function bedrockFailure(source: FailureSource, status: number, headers: Headers, text: string): HttpFailure {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(text);
   const field = (name: string): string | undefined => {
     const value: unknown = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined;
     return typeof value === 'string' ? value : undefined;

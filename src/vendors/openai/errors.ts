@@ -3,17 +3,13 @@
  * OpenAI fills `code` (`rate_limit_exceeded`, `insufficient_quota`) and `type`; Azure often puts the
  * HTTP status in `code` as a string ("429") or its own word (`DeploymentNotFound`).
  */
+import { jsonOrUndefined } from '../response.js';
 import type { FailureSource, HttpFailure } from '../classify.js';
 import { retryAfterMs, type Headers } from '../headers.js';
 import { OpenAIErrorEnvelopeSchema, type OpenAIErrorEnvelope } from './wire.js';
 
 export function openaiFailure(source: FailureSource, status: number, headers: Headers, text: string): HttpFailure {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(text);
   const parsed = OpenAIErrorEnvelopeSchema.safeParse(json);
   const error = parsed.success ? parsed.data.error : undefined;
   return {

@@ -14,7 +14,7 @@ import { toAnthropicRequest } from '../anthropic/translate.js';
 import type { FailureSource, HttpFailure } from '../classify.js';
 import { retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
-import { failureOf } from '../response.js';
+import { failureOf, jsonOrUndefined } from '../response.js';
 import type { AdapterDeps, AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { serviceAccountTokens, type AccessTokenSource } from './token.js';
 
@@ -118,12 +118,7 @@ const ZERO_QUOTA = /\b(?:limit|quota)(?: value)?(?::|\s+of|\s+is)\s*0(?![\d.])/i
 
 /** The HttpFailure of a Vertex error body, in whichever of its two shapes it came. */
 export function vertexFailure(source: FailureSource, status: number, headers: Headers, text: string): HttpFailure {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(text);
   const google = GoogleRpcErrorSchema.safeParse(Array.isArray(json) ? json[0] : json);
   if (!google.success) return anthropicFailure(source, status, headers, text);
   const { message, status: rpcStatus, details } = google.data.error;
