@@ -4,7 +4,7 @@
  * so a bad request fails at the caller with the field named, and never costs a round trip.
  */
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { CanonicalRequestSchema, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
 import {
   connectNats,
@@ -96,6 +96,8 @@ export async function createClient(options: ClientServers | ClientConnection, de
 
 class Client implements SwitchyardClient {
   private readonly open = new Set<(error: SwitchyardError) => void>();
+  /** The subject each open request was published on, so a permission refusal reaches the right ones. */
+  private readonly subjects = new Map<(error: SwitchyardError) => void, string>();
   private closed = false;
 
   constructor(
@@ -103,7 +105,23 @@ class Client implements SwitchyardClient {
     private readonly owned: boolean,
     private readonly defaults: ClientDefaults,
     private readonly idleTimeoutMs: number,
-  ) {}
+  ) {
+    void this.watchPermissions();
+  }
+
+  /**
+   * NATS refuses a publish the account may not make by an asynchronous error on the connection,
+   * not on the publish; without this the request would only show up as silence.
+   */
+  private async watchPermissions(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'error' || !(status.error instanceof PermissionViolationError) || status.error.operation !== 'publish') continue;
+      const refused = status.error.subject;
+      for (const [stop, subject] of [...this.subjects]) {
+        if (subject === refused) stop(new ClientError('not_permitted', `NATS refused this client's request on ${subject}: its account may not publish there`, { retryable: false }));
+      }
+    }
+  }
 
   async complete(request: CanonicalRequest, options: RequestOptions = {}): Promise<CompleteResult> {
     for await (const item of exchange(this.prepare(request, options, false))) {
@@ -186,7 +204,11 @@ class Client implements SwitchyardClient {
       signal: options.signal,
       track: (stop) => {
         this.open.add(stop);
-        return () => this.open.delete(stop);
+        this.subjects.set(stop, subject);
+        return () => {
+          this.open.delete(stop);
+          this.subjects.delete(stop);
+        };
       },
     };
   }

@@ -17,6 +17,8 @@ export const ClientErrorCode = {
   RouterProtocol: ErrorCode.RouterProtocol,
   /** The request or its options are invalid (from the client, nothing was sent; from a node, it refused it). */
   InvalidRequest: ErrorCode.InvalidRequest,
+  /** The client's NATS account may not publish on this use case's request subject. */
+  NotPermitted: ErrorCode.NotPermitted,
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -28,6 +30,8 @@ const HINTS: Record<ClientErrorCode, string> = {
   router_protocol:
     'The router node sent a reply this client cannot follow; check that the client library and the router nodes run the same Switchyard version.',
   invalid_request: 'Fix the field named in `field` and send the request again; nothing was sent to a vendor.',
+  not_permitted:
+    "This application's NATS account may not speak as that use case; send on the use case it is permitted, or ask the operator to grant it (docs/deployment.md).",
 };
 
 export interface ClientErrorDetails {

@@ -55,6 +55,8 @@ export const ErrorCode = {
   RouterProtocol: 'router_protocol',
   /** A request the router refused as malformed; the error names the field. */
   InvalidRequest: 'invalid_request',
+  /** NATS refused to let this client publish on the use case's subject (account permissions). */
+  NotPermitted: 'not_permitted',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -7,6 +7,7 @@
 // awaited; anything the forbidden publish had produced would have been delivered before it.
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ClientError, createClient } from '../../src/client/index.js';
 import {
   connect,
   createInbox,
@@ -239,6 +240,20 @@ describe('NATS permissions from docs/deployment.md', () => {
       expect(logged(routerLog, id)).toEqual([]);
       expect(logged(routerLog, plain)).toEqual([]);
       // A refusal does not cost the job its connection.
+      expect(batch.isClosed()).toBe(false);
+    });
+
+    it("gets not_permitted from the client library at once when it asks as the flagship's use case", async () => {
+      const client = await createClient({ connection: batch }, { idleTimeoutMs: 10_000 });
+      const started = performance.now();
+      const error = await client
+        .complete({ model: 'claude-sonnet-4', maxTokens: 8, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }, { useCase: 'conversation_serving' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClientError);
+      expect(error).toMatchObject({ code: 'not_permitted', retryable: false });
+      // Not the idle timeout: the refusal itself ended the request.
+      expect(performance.now() - started).toBeLessThan(10_000);
+      await client.close();
       expect(batch.isClosed()).toBe(false);
     });
 
