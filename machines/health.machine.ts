@@ -67,6 +67,12 @@ export interface HealthContext {
   outcomes: Outcome[];
   /** Fleet-wide window counts reported by peers (not including ours). */
   peers: { requests: number; faults: number };
+  /**
+   * The peers' counts when this breaker last recovered: evidence it has already outlived. Only
+   * what peers see beyond it counts, or peers still open would re-open a recovered breaker with
+   * the very faults it has just probed past.
+   */
+  peerBaseline: { requests: number; faults: number };
   /** Consecutive openings without a full recovery; drives the backoff. */
   openings: number;
   openMs: number;
@@ -124,9 +130,11 @@ function windowed(context: HealthContext, at: number): Outcome[] {
 /** Fault share over the window, fleet-wide; undefined below the minimum volume. */
 export function faultRate(context: HealthContext, minVolume = context.policy.minVolume): number | undefined {
   const local = windowed(context, context.now);
-  const requests = local.length + context.peers.requests;
+  const peerRequests = Math.max(0, context.peers.requests - context.peerBaseline.requests);
+  const peerFaults = Math.max(0, context.peers.faults - context.peerBaseline.faults);
+  const requests = local.length + peerRequests;
   if (requests < minVolume) return undefined;
-  return (local.filter((o) => o.fault).length + context.peers.faults) / requests;
+  return (local.filter((o) => o.fault).length + peerFaults) / requests;
 }
 
 function isFault(event: HealthEvent): boolean {
@@ -197,9 +205,14 @@ export const healthMachine = setup({
     returnProbe: assign(({ context }) => ({ probesLeft: Math.min(context.policy.probes, context.probesLeft + 1) })),
     countProbeSuccess: assign(({ context }) => ({ probesSucceeded: context.probesSucceeded + 1 })),
     // A recovered deployment starts a clean window: the faults that opened it are history.
-    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: [] })),
+    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: [], peerBaseline: { ...context.peers } })),
     endRamp: assign({ rampStartedAt: undefined }),
-    setPeers: assign(({ event }) => (event.type === 'peer.counts' ? { peers: { requests: event.requests, faults: event.faults } } : {})),
+    setPeers: assign(({ context, event }) => {
+      if (event.type !== 'peer.counts') return {};
+      // As the old evidence ages out of the peers' windows the baseline follows it down, so new faults count again.
+      const baseline = { requests: Math.min(context.peerBaseline.requests, event.requests), faults: Math.min(context.peerBaseline.faults, event.faults) };
+      return { peers: { requests: event.requests, faults: event.faults }, peerBaseline: baseline };
+    }),
   },
   guards: {
     isFault: ({ event }) => isFault(event),
@@ -232,6 +245,7 @@ export const healthMachine = setup({
     consecutiveFaults: 0,
     outcomes: [],
     peers: { requests: 0, faults: 0 },
+    peerBaseline: { requests: 0, faults: 0 },
     openings: 0,
     openMs: 0,
     openedAt: undefined,

@@ -132,4 +132,25 @@ describe('health machine (simulated clock)', () => {
     expect(new Set(periods.map((p, i) => p / Math.min(1000 * 2 ** i, 8000))).size).toBeGreaterThan(1);
     actor.stop();
   });
+
+  it('after recovering, is not re-opened by the faults it has probed past, only by new ones', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(healthMachine, { input: { id: 'd', policy }, clock }).start();
+    actor.send({ type: 'peer.counts', requests: 30, faults: 30 });
+    expect(actor.getSnapshot().value).toBe('open');
+    clock.increment(actor.getSnapshot().context.openMs);
+    actor.send({ type: 'probe.taken', at: 1000 });
+    actor.send(ok(1001));
+    actor.send({ type: 'probe.taken', at: 1002 });
+    actor.send(ok(1003));
+    expect(actor.getSnapshot().value).toBe('degraded');
+    // Peers still open keep reporting the same window: old news.
+    actor.send({ type: 'peer.counts', requests: 30, faults: 30 });
+    expect(actor.getSnapshot().value).toBe('degraded');
+    // Their windows age out, then fresh faults arrive: those count.
+    actor.send({ type: 'peer.counts', requests: 0, faults: 0 });
+    actor.send({ type: 'peer.counts', requests: 20, faults: 20 });
+    expect(actor.getSnapshot().value).toBe('open');
+    actor.stop();
+  });
 });
