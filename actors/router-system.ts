@@ -161,8 +161,14 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     activeRequests: () => active.size,
     reload: (next) => router.send({ type: 'config.reload', config: next }),
     async drain(graceMs) {
+      const stopped = new Promise<void>((resolve) => {
+        // With nothing in flight the router stops within the send below; subscribe first, and
+        // check, so an actor that has already finished does not leave us waiting forever.
+        if (router.getSnapshot().status === 'done') return resolve();
+        router.subscribe({ complete: () => resolve() });
+      });
       router.send({ type: 'drain', graceMs });
-      await new Promise<void>((resolve) => router.subscribe({ complete: () => resolve() }));
+      await stopped;
     },
     async stop() {
       for (const actor of active) actor.send({ type: 'cancel' });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { CanonicalRequestSchema, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
 import {
+  closeNats,
   connectNats,
   DEFAULT_PREFIX,
   requestSubject,
@@ -163,7 +164,7 @@ class Client implements SwitchyardClient {
   async close(): Promise<void> {
     this.closed = true;
     for (const stop of [...this.open]) stop(cancelledError(undefined, 'the client was closed'));
-    if (this.owned && !this.nc.isClosed()) await this.nc.drain();
+    if (this.owned && !this.nc.isClosed()) await closeNats(this.nc);
   }
 
   private prepare(request: CanonicalRequest, options: RequestOptions, stream: boolean): ExchangeSpec {

@@ -3,7 +3,7 @@
  * model) for that vendor-region; a request gets `{ id }` or `{ error }` back naming the field.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { chaosWildcard, connectNats, vendorRegionOfChaosSubject, type NatsAuth, type NatsTls } from '../transport/index.js';
+import { chaosWildcard, closeNats, connectNats, vendorRegionOfChaosSubject, type NatsAuth, type NatsTls } from '../transport/index.js';
 import { addFault } from './admin.js';
 import type { SimulatedFleet } from './server.js';
 
@@ -40,7 +40,7 @@ export async function listenForChaos(
   return {
     connection,
     async close() {
-      await connection.drain();
+      await closeNats(connection);
     },
   };
 }

@@ -86,3 +86,15 @@ export function natsFromEnvironment(env: Readonly<Record<string, string | undefi
     ...(tls ? { tls } : {}),
   };
 }
+
+/**
+ * Drains a connection (its subscriptions finish what they hold) and makes sure it is closed even
+ * when draining fails, so no reconnect loop outlives the process's work.
+ */
+export async function closeNats(connection: NatsConnection): Promise<void> {
+  try {
+    if (!connection.isClosed() && !connection.isDraining()) await connection.drain();
+  } finally {
+    if (!connection.isClosed()) await connection.close();
+  }
+}

@@ -164,4 +164,12 @@ describe('router system against the simulator', () => {
     await drained;
     expect(system.activeRequests()).toBe(0);
   });
+
+  it('drains at once when nothing is in flight, and a second drain does not wait', async () => {
+    await setup();
+    await system.complete(ask('one'));
+    await system.drain(60_000);
+    await system.drain(60_000);
+    expect(system.activeRequests()).toBe(0);
+  });
 });

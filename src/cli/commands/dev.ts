@@ -6,7 +6,7 @@
 import { startRouterNode } from '../../../actors/node.js';
 import { loadConfig } from '../../config/index.js';
 import { configForSimulator, simulatorSecretsFor, startSimulator } from '../../simulator/index.js';
-import { connectNats } from '../../transport/index.js';
+import { closeNats, connectNats } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { startLocalNats, type LocalNats } from '../local-nats.js';
@@ -49,7 +49,7 @@ export async function dev(args: readonly string[], io: CliIo): Promise<ExitCode>
     const simulator = await startSimulator({ config, latencyScale: Number(values['latency-scale']) });
     cleanup.push(() => simulator.close());
     const connection = await connectNats(natsOptions(servers, io.env, 'switchyard-dev'));
-    cleanup.push(() => connection.drain());
+    cleanup.push(() => closeNats(connection));
     const nodeId = 'dev-1';
     const node = startRouterNode({
       connection,

@@ -6,7 +6,7 @@ import { startRouterNode } from '../../../actors/node.js';
 import { UsageError } from '../../domain/index.js';
 import { loadConfig, secretResolver } from '../../config/index.js';
 import { environmentsOf } from '../../routing/index.js';
-import { connectNats } from '../../transport/index.js';
+import { closeNats, connectNats } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
@@ -55,6 +55,6 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   await (io.shutdown ?? new Promise(() => {}));
   io.stdout(`Draining ${nodeId}...\n`);
   await node.drain(graceMs);
-  await connection.drain();
+  await closeNats(connection);
   return ExitCode.Ok;
 }
