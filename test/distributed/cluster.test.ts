@@ -163,4 +163,13 @@ describe('distributed runtime', () => {
     for (const node of status.nodes) expect(Object.keys(node.fleet.deployments)).toContain('gpt-4.1@openai');
     expect(status.deployments['claude-sonnet-4@anthropic']?.merged).toBe('open');
   });
+
+  it('drains a node on SIGTERM: requests in flight finish, and it exits 0', async () => {
+    const node = nodes.find((n) => n.nodeId === 'n1')!;
+    const inFlight = Array.from({ length: 6 }, (_, i) => clients[i % 3]!.complete(ask(500 + i), { useCase: 'otherwise' }));
+    const exit = node.kill('SIGTERM');
+    const settled = await Promise.allSettled(inFlight);
+    expect(await exit).toBe(0);
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(6);
+  });
 });
