@@ -3,7 +3,7 @@
  * Pure functions over the resolved config; the routing strategies themselves come with the router.
  */
 import { OTHERWISE } from '../domain/index.js';
-import type { Config, RouteNode } from '../config/index.js';
+import { routeOtherModels, type Config, type RouteNode } from '../config/index.js';
 
 export function resolveRoute(config: Config, model: string, environment: string, useCase: string): RouteNode | undefined {
   const routes = config.routes[model]?.[environment];
@@ -20,15 +20,9 @@ export function writtenUseCases(config: Config, model: string, environment: stri
   return Object.keys(config.routes[model]?.[environment] ?? {});
 }
 
-/** The model a request falls back to when all of this route's own deployments fail, if any. */
+/** The models a request falls back to when all of this route's own deployments fail: its Fallback elements, then the model's own. */
 export function crossModelFallbacks(config: Config, model: string, route: RouteNode): string[] {
-  const inRoute: string[] = [];
-  const visit = (node: RouteNode): void => {
-    if (node.type === 'Fallback') inRoute.push(node.model);
-    if (node.type === 'LatencyBased' || node.type === 'Sequence') node.members.forEach(visit);
-    if (node.type === 'LoadBalanced') node.members.forEach((m) => visit(m.route));
-  };
-  visit(route);
   const modelLevel = config.models[model]?.fallback;
+  const inRoute = routeOtherModels(route).fallbacks;
   return [...new Set(modelLevel ? [...inRoute, modelLevel] : inRoute)];
 }
