@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/index.js';
-import { VendorError, type CanonicalRequest, type StreamEvent } from '../../../src/domain/index.js';
+import type { CanonicalRequest, StreamEvent } from '../../../src/domain/index.js';
 import { FaultSchema, fullAnswerTokens, type FaultSpecInput, type RunningSimulator } from '../../../src/simulator/index.js';
 import { createAnthropicAdapter } from '../../../src/vendors/anthropic/adapter.js';
 import { createVendorDispatcher, type VendorAdapter } from '../../../src/vendors/index.js';
+import { collectStream, vendorFailure } from '../../helpers/vendor-calls.js';
 import { simulatorSecrets, startTestSimulator } from '../../helpers/simulator.js';
 
 const request: CanonicalRequest = {
@@ -22,25 +23,9 @@ const expectedText = () => fullAnswerTokens(request, simulator.simulation.seed).
 const inject = (fault: FaultSpecInput) =>
   simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion: 'anthropic', durationMs: 60_000, ...fault }));
 
-async function failure(promise: Promise<unknown>): Promise<VendorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendorError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ text: string; events: StreamEvent[] }> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  const text = events.map((e) => (e.type === 'delta' && e.delta.type === 'text' ? e.delta.text : '')).join('');
-  return { text, events };
-}
-
-async function streamFailure(): Promise<VendorError> {
-  return failure((async () => collect(await adapter.stream(request, { deployment: deployment() })))());
+function streamFailure(): ReturnType<typeof vendorFailure> {
+  return vendorFailure((async () => collectStream(await adapter.stream(request, { deployment: deployment() })))());
 }
 
 beforeAll(async () => {
@@ -65,7 +50,7 @@ describe('anthropic adapter against the simulator', () => {
 
   it('streams the same text in order, ending in exactly one end, with time to first token measured', async () => {
     const stream = await adapter.stream(request, { deployment: deployment() });
-    const { text, events } = await collect(stream);
+    const { text, events } = await collectStream(stream);
     expect(text).toBe(expectedText());
     expect(events[0]?.type).toBe('start');
     expect(events.filter((e) => e.type === 'end')).toHaveLength(1);
@@ -81,7 +66,7 @@ describe('anthropic adapter against the simulator', () => {
     ['overload (529)', { kind: 'overload' }, 'vendor_overloaded', 'fault'],
   ] as const)('classifies %s before any answer', async (_name, fault, code, failureClass) => {
     inject(fault);
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error.code).toBe(code);
     expect(error.failureClass).toBe(failureClass);
     expect(error.retryable).toBe(true);
@@ -90,8 +75,8 @@ describe('anthropic adapter against the simulator', () => {
 
   it('classifies a refused connection as a vendor-region fault', async () => {
     inject({ kind: 'outage', mode: 'refuse' });
-    await expect.poll(async () => (await failure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    await expect.poll(async () => (await vendorFailure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error.scope).toBe('vendor_region');
     simulator.simulation.faults.clear();
     await expect.poll(async () => (await adapter.complete(request, { deployment: deployment() })).response.stopReason).toBe('end_turn');
@@ -119,7 +104,7 @@ describe('anthropic adapter against the simulator', () => {
   it('classifies a malformed stream chunk and a malformed body', async () => {
     inject({ kind: 'malformed', afterEvents: 4 });
     expect((await streamFailure()).code).toBe('vendor_malformed');
-    const plain = await failure(adapter.complete(request, { deployment: deployment() }));
+    const plain = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(plain.code).toBe('vendor_malformed');
     expect(plain.excerpt).toContain('msg_sim');
   });
@@ -127,7 +112,7 @@ describe('anthropic adapter against the simulator', () => {
   it('gives up on a hung vendor at the first-byte limit', async () => {
     inject({ kind: 'hang' });
     const started = Date.now();
-    const error = await failure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }));
     expect(error.code).toBe('vendor_timeout');
     expect(error.failureClass).toBe('fault');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -136,16 +121,16 @@ describe('anthropic adapter against the simulator', () => {
   it('still answers through a brownout and a slow drip', async () => {
     inject({ kind: 'brownout', factor: 10 });
     inject({ kind: 'drip', intervalMs: 2 });
-    const { text } = await collect(await adapter.stream(request, { deployment: deployment() }));
+    const { text } = await collectStream(await adapter.stream(request, { deployment: deployment() }));
     expect(text).toBe(expectedText());
   });
 
   it('honours the deadline, and returns an over-long request to the caller', async () => {
     inject({ kind: 'hang' });
-    const deadline = await failure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }));
+    const deadline = await vendorFailure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }));
     expect(deadline.code).toBe('vendor_timeout');
     simulator.simulation.faults.clear();
-    const rejected = await failure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
+    const rejected = await vendorFailure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
     expect(rejected.code).toBe('vendor_rejected');
     expect(rejected.failureClass).toBe('caller');
     expect(rejected.retryable).toBe(false);
@@ -153,7 +138,7 @@ describe('anthropic adapter against the simulator', () => {
 
   it('classifies a wrong key as an auth fault of the vendor-region', async () => {
     const wrong = createAnthropicAdapter(config.vendorRegions.anthropic!, { dispatcher, secrets: () => Promise.resolve('sk-wrong') });
-    const error = await failure(wrong.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(wrong.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_auth', scope: 'vendor_region', persistent: true, status: 401 });
   });
 
@@ -163,7 +148,7 @@ describe('anthropic adapter against the simulator', () => {
     const id = deployment().id;
     const before = simulator.simulation.stats.snapshot()[id]?.closedByClient ?? 0;
     const stream = await adapter.stream(request, { deployment: deployment(), signal: controller.signal });
-    const failed = failure(
+    const failed = vendorFailure(
       (async () => {
         for await (const event of stream) if (event.type === 'delta') controller.abort();
       })(),
@@ -207,7 +192,7 @@ describe('anthropic adapter against recorded vendor responses', () => {
     ] as const) {
       const { recorded, close } = await replay(200, 'text/event-stream; charset=utf-8', file);
       try {
-        const { events } = await collect(await recorded.stream(request, { deployment: deployment() }));
+        const { events } = await collectStream(await recorded.stream(request, { deployment: deployment() }));
         expect(events.at(-1)?.type).toBe('end');
         check(events);
       } finally {
@@ -219,14 +204,14 @@ describe('anthropic adapter against recorded vendor responses', () => {
   it('classifies a recorded mid-stream overloaded error and a recorded 429', async () => {
     const stream = await replay(200, 'text/event-stream', 'stream-overloaded-error.sse');
     try {
-      const error = await failure((async () => collect(await stream.recorded.stream(request, { deployment: deployment() })))());
+      const error = await vendorFailure((async () => collectStream(await stream.recorded.stream(request, { deployment: deployment() })))());
       expect(error.code).toBe('vendor_overloaded');
     } finally {
       await stream.close();
     }
     const limited = await replay(429, 'application/json', 'error-rate-limit.json', { 'retry-after': '12' });
     try {
-      const error = await failure(limited.recorded.complete(request, { deployment: deployment() }));
+      const error = await vendorFailure(limited.recorded.complete(request, { deployment: deployment() }));
       expect(error).toMatchObject({ code: 'vendor_rate_limited', failureClass: 'capacity', retryAfterMs: 12_000, status: 429 });
     } finally {
       await limited.close();

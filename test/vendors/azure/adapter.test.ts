@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, VendorRegion } from '../../../src/config/index.js';
-import { VendorError, type CanonicalRequest, type StreamEvent } from '../../../src/domain/index.js';
+import type { CanonicalRequest } from '../../../src/domain/index.js';
 import { FaultSchema, fullAnswerTokens, type FaultSpecInput, type RunningSimulator } from '../../../src/simulator/index.js';
 import { createAzureAdapter } from '../../../src/vendors/azure/adapter.js';
 import { createVendorDispatcher, type VendorAdapter } from '../../../src/vendors/index.js';
+import { collectStream, vendorFailure, replayServer, type ReplayServer } from '../../helpers/vendor-calls.js';
 import { simulatorSecrets, startTestSimulator } from '../../helpers/simulator.js';
 
 const request: CanonicalRequest = {
@@ -25,25 +24,9 @@ const deployment = () => config.vendorRegions[REGION]!.deployments['gpt-4.1']!;
 const expectedText = () => fullAnswerTokens(request, simulator.simulation.seed).join('');
 const inject = (fault: FaultSpecInput) => simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion: REGION, durationMs: 60_000, ...fault }));
 
-async function failure(promise: Promise<unknown>): Promise<VendorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendorError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ text: string; events: StreamEvent[] }> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  const text = events.map((e) => (e.type === 'delta' && e.delta.type === 'text' ? e.delta.text : '')).join('');
-  return { text, events };
-}
-
-async function streamFailure(on: VendorAdapter = adapter): Promise<VendorError> {
-  return failure((async () => collect(await on.stream(request, { deployment: deployment() })))());
+function streamFailure(on: VendorAdapter = adapter): ReturnType<typeof vendorFailure> {
+  return vendorFailure((async () => collectStream(await on.stream(request, { deployment: deployment() })))());
 }
 
 beforeAll(async () => {
@@ -71,7 +54,7 @@ describe('azure adapter against the simulator', () => {
 
   it('streams past the empty-choices first chunk to the same text and exactly one end', async () => {
     const stream = await adapter.stream(request, { deployment: deployment() });
-    const { text, events } = await collect(stream);
+    const { text, events } = await collectStream(stream);
     expect(text).toBe(expectedText());
     expect(events[0]).toMatchObject({ type: 'start', id: expect.stringMatching(/^chatcmpl-/) });
     expect(events.filter((e) => e.type === 'end')).toHaveLength(1);
@@ -85,20 +68,20 @@ describe('azure adapter against the simulator', () => {
     ['overload', { kind: 'overload' }, 'vendor_region', 'ServiceUnavailable'],
   ] as const)('classifies %s before any answer as a fault', async (_name, fault, scope, vendorCode) => {
     inject(fault);
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_unavailable', failureClass: 'fault', scope, retryable: true, vendorCode });
   });
 
   it('classifies a throttle storm (code "429") as capacity, waiting as retry-after-ms says', async () => {
     inject({ kind: 'throttle', retryAfterS: 3 });
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_rate_limited', failureClass: 'capacity', status: 429, vendorCode: '429', retryAfterMs: 3000 });
   });
 
   it('classifies a refused connection as a vendor-region fault', async () => {
     inject({ kind: 'outage', mode: 'refuse' });
-    await expect.poll(async () => (await failure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
-    expect((await failure(adapter.complete(request, { deployment: deployment() }))).scope).toBe('vendor_region');
+    await expect.poll(async () => (await vendorFailure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
+    expect((await vendorFailure(adapter.complete(request, { deployment: deployment() }))).scope).toBe('vendor_region');
     simulator.simulation.faults.clear();
     await expect.poll(async () => (await adapter.complete(request, { deployment: deployment() })).response.stopReason).toBe('end_turn');
   });
@@ -122,7 +105,7 @@ describe('azure adapter against the simulator', () => {
   it('classifies a malformed stream chunk and a malformed body', async () => {
     inject({ kind: 'malformed', afterEvents: 4 });
     expect((await streamFailure()).code).toBe('vendor_malformed');
-    const plain = await failure(adapter.complete(request, { deployment: deployment() }));
+    const plain = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(plain.code).toBe('vendor_malformed');
     expect(plain.excerpt).toContain('chatcmpl-');
   });
@@ -130,31 +113,31 @@ describe('azure adapter against the simulator', () => {
   it('gives up on a hung vendor at the first-byte limit, and at the deadline', async () => {
     inject({ kind: 'hang' });
     const started = Date.now();
-    expect((await failure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }))).code).toBe('vendor_timeout');
+    expect((await vendorFailure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }))).code).toBe('vendor_timeout');
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect((await failure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }))).code).toBe('vendor_timeout');
+    expect((await vendorFailure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }))).code).toBe('vendor_timeout');
   });
 
   it('still answers through a brownout and a slow drip', async () => {
     inject({ kind: 'brownout', factor: 10 });
     inject({ kind: 'drip', intervalMs: 2 });
-    const { text } = await collect(await adapter.stream(request, { deployment: deployment() }));
+    const { text } = await collectStream(await adapter.stream(request, { deployment: deployment() }));
     expect(text).toBe(expectedText());
   });
 
   it('returns an invalid request to the caller', async () => {
-    const rejected = await failure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
+    const rejected = await vendorFailure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
     expect(rejected).toMatchObject({ code: 'vendor_rejected', failureClass: 'caller', retryable: false, status: 400 });
   });
 
   it('classifies a wrong key (code "401") as an auth fault of the vendor-region', async () => {
     const wrong = createAzureAdapter(config.vendorRegions[REGION]!, { dispatcher, secrets: () => Promise.resolve('wrong-key') });
-    const error = await failure(wrong.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(wrong.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_auth', scope: 'vendor_region', persistent: true, status: 401, vendorCode: '401' });
   });
 
   it('classifies a missing deployment as DeploymentNotFound for that deployment', async () => {
-    const error = await failure(adapter.complete(request, { deployment: { ...deployment(), vendorModelId: 'gpt-gone' } }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: { ...deployment(), vendorModelId: 'gpt-gone' } }));
     expect(error).toMatchObject({ code: 'vendor_not_found', scope: 'deployment', persistent: true, vendorCode: 'DeploymentNotFound' });
   });
 
@@ -164,7 +147,7 @@ describe('azure adapter against the simulator', () => {
     const id = deployment().id;
     const before = simulator.simulation.stats.snapshot()[id]?.closedByClient ?? 0;
     const stream = await adapter.stream(request, { deployment: deployment(), signal: controller.signal });
-    const failed = failure(
+    const failed = vendorFailure(
       (async () => {
         for await (const event of stream) if (event.type === 'delta') controller.abort();
       })(),
@@ -174,32 +157,11 @@ describe('azure adapter against the simulator', () => {
   });
 });
 
-/** A real socket that answers each request with the next recorded reply, and remembers what it got. */
-async function replayServer() {
-  const replies: { status: number; headers: Record<string, string>; body: string }[] = [];
-  const received: { url: string; headers: IncomingHttpHeaders }[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received.push({ url: req.url ?? '', headers: req.headers });
-      const reply = replies.shift() ?? { status: 599, headers: {}, body: 'no reply queued' };
-      res.writeHead(reply.status, reply.headers).end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    reply: (status: number, headers: Record<string, string>, body: string) => replies.push({ status, headers, body }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('azure adapter on recorded replies', () => {
-  let replay: Awaited<ReturnType<typeof replayServer>>;
+  let replay: ReplayServer;
   let recorded: VendorAdapter;
   beforeAll(async () => {
     replay = await replayServer();
@@ -210,7 +172,7 @@ describe('azure adapter on recorded replies', () => {
 
   it('classifies a recorded content_filter 400 as the caller’s, not the vendor’s fault', async () => {
     replay.reply(400, JSON_TYPE, fixture('azure/error-content-filter.json'));
-    const error = await failure(recorded.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(recorded.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_content_filter', failureClass: 'caller', retryable: false, vendorCode: 'content_filter' });
     const sent = replay.received.at(-1)!;
     expect(sent.url).toBe('/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21');
@@ -221,14 +183,14 @@ describe('azure adapter on recorded replies', () => {
   it('classifies a 429 that says retry after 86400 s as a spent daily quota', async () => {
     const body = JSON.stringify({ error: { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded the daily quota. Please retry after 86400 seconds.' } });
     replay.reply(429, { ...JSON_TYPE, 'retry-after': '86400' }, body);
-    const error = await failure(recorded.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(recorded.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_quota_exhausted', failureClass: 'quota_exhausted', persistent: true, retryAfterMs: 86_400_000 });
   });
 
   it('decodes a recorded Azure stream whose first chunk has no choices and no id', async () => {
     replay.reply(200, { 'content-type': 'text/event-stream' }, fixture('azure/stream-text.sse'));
     const stream = await recorded.stream(request, { deployment: deployment() });
-    const { text, events } = await collect(stream);
+    const { text, events } = await collectStream(stream);
     expect(text).toBe('Hello from Azure.');
     expect(events[0]).toEqual({ type: 'start', id: 'chatcmpl-AzSim3', model: 'gpt-4o-2024-08-06' });
     expect(stream.metrics.usage?.outputTokens).toBe(4);

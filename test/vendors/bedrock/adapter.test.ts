@@ -5,7 +5,7 @@ import { MockAgent, request as undiciRequest, type Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import type { Config, Deployment, VendorRegion } from '../../../src/config/index.js';
-import { VendorError, type CanonicalRequest, type StreamEvent } from '../../../src/domain/index.js';
+import type { CanonicalRequest, StreamEvent } from '../../../src/domain/index.js';
 import { fullAnswerTokens, type RunningSimulator } from '../../../src/simulator/index.js';
 import { FaultSchema, type FaultSpecSchema } from '../../../src/simulator/faults.js';
 import { createBedrockAdapter, decodeBedrockStream } from '../../../src/vendors/bedrock/adapter.js';
@@ -14,6 +14,7 @@ import { signBedrockRequest } from '../../../src/vendors/bedrock/sigv4.js';
 import { createVendorDispatcher } from '../../../src/vendors/http.js';
 import type { CallOptions, SecretResolver, VendorAdapter, VendorStream } from '../../../src/vendors/types.js';
 import { seedConfig, simulatorSecrets, startTestSimulator } from '../../helpers/simulator.js';
+import { vendorFailure } from '../../helpers/vendor-calls.js';
 
 const VENDOR_REGION = 'bedrock/us-east-1';
 const DEPLOYMENT_ID = `claude-sonnet-4@${VENDOR_REGION}`;
@@ -33,15 +34,6 @@ function fixtureJson<T>(name: string): T {
   return JSON.parse(fixtureBytes(name).toString('utf8')) as T;
 }
 
-async function failureOf(work: Promise<unknown>): Promise<VendorError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof VendorError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function drain(stream: VendorStream, seen: StreamEvent[] = []): Promise<StreamEvent[]> {
   for await (const event of stream) seen.push(event);
@@ -152,7 +144,7 @@ describe('bedrock adapter against the simulator', () => {
     ] as const)('outage %s: Bedrock names it %s, a fault', async (mode, status, vendorCode, code) => {
       inject({ kind: 'outage', mode });
       for (const call of [adapter.complete(REQUEST, options()), adapter.stream(REQUEST, options())]) {
-        const error = await failureOf(call);
+        const error = await vendorFailure(call);
         expect(error).toMatchObject({ status, vendorCode, code, failureClass: 'fault', retryable: true });
       }
     });
@@ -160,7 +152,7 @@ describe('bedrock adapter against the simulator', () => {
     it('outage refuse: connection refused is a vendor_connection fault of the whole vendor-region', async () => {
       inject({ kind: 'outage', mode: 'refuse' });
       await vi.waitFor(async () => expect(await accepting(vendorRegion.baseUrl).then(() => 'open', () => 'closed')).toBe('closed'));
-      const error = await failureOf(adapter.complete(REQUEST, options()));
+      const error = await vendorFailure(adapter.complete(REQUEST, options()));
       expect(error).toMatchObject({ code: 'vendor_connection', failureClass: 'fault', scope: 'vendor_region' });
     });
 
@@ -173,22 +165,22 @@ describe('bedrock adapter against the simulator', () => {
 
     it('throttle: ThrottlingException 429 is a capacity signal, not a fault', async () => {
       inject({ kind: 'throttle' });
-      const error = await failureOf(adapter.complete(REQUEST, options()));
+      const error = await vendorFailure(adapter.complete(REQUEST, options()));
       expect(error).toMatchObject({ status: 429, vendorCode: 'ThrottlingException', code: 'vendor_rate_limited', failureClass: 'capacity' });
       expect(error.message).toContain('Too many requests');
     });
 
     it('overload: ServiceUnavailableException 503 is vendor_overloaded, a fault', async () => {
       inject({ kind: 'overload' });
-      const error = await failureOf(adapter.stream(REQUEST, options()));
+      const error = await vendorFailure(adapter.stream(REQUEST, options()));
       expect(error).toMatchObject({ status: 503, vendorCode: 'ServiceUnavailableException', code: 'vendor_overloaded', failureClass: 'fault' });
     });
 
     it('hang: no headers within firstByteTimeoutMs is vendor_timeout', async () => {
       inject({ kind: 'hang' });
       const started = performance.now();
-      const plain = await failureOf(adapter.complete(REQUEST, options({ firstByteTimeoutMs: 150 })));
-      const streamed = await failureOf(adapter.stream(REQUEST, options({ firstByteTimeoutMs: 150 })));
+      const plain = await vendorFailure(adapter.complete(REQUEST, options({ firstByteTimeoutMs: 150 })));
+      const streamed = await vendorFailure(adapter.stream(REQUEST, options({ firstByteTimeoutMs: 150 })));
       for (const error of [plain, streamed]) expect(error).toMatchObject({ code: 'vendor_timeout', failureClass: 'fault' });
       expect(performance.now() - started).toBeLessThan(10_000);
     });
@@ -197,14 +189,14 @@ describe('bedrock adapter against the simulator', () => {
       const real = simulatorSecrets(simulator);
       const wrongSecret: SecretResolver = (source) => ('env' in source && source.env === 'AWS_SECRET_ACCESS_KEY' ? Promise.resolve('not-the-secret') : real(source));
       const wrongKey: SecretResolver = (source) => ('env' in source && source.env === 'AWS_ACCESS_KEY_ID' ? Promise.resolve('AKIDUNKNOWN') : real(source));
-      const bySecret = await failureOf(createBedrockAdapter(vendorRegion, { dispatcher, secrets: wrongSecret }).complete(REQUEST, options()));
-      const byKey = await failureOf(createBedrockAdapter(vendorRegion, { dispatcher, secrets: wrongKey }).stream(REQUEST, options()));
+      const bySecret = await vendorFailure(createBedrockAdapter(vendorRegion, { dispatcher, secrets: wrongSecret }).complete(REQUEST, options()));
+      const byKey = await vendorFailure(createBedrockAdapter(vendorRegion, { dispatcher, secrets: wrongKey }).stream(REQUEST, options()));
       expect(bySecret).toMatchObject({ status: 403, vendorCode: 'InvalidSignatureException', code: 'vendor_auth', scope: 'vendor_region', persistent: true });
       expect(byKey).toMatchObject({ status: 403, vendorCode: 'UnrecognizedClientException', code: 'vendor_auth' });
     });
 
     it('an unknown model id is ResourceNotFoundException, vendor_not_found', async () => {
-      const error = await failureOf(adapter.complete(REQUEST, options({ deployment: { ...deployment, vendorModelId: 'anthropic.claude-nonexistent-v1:0' } })));
+      const error = await vendorFailure(adapter.complete(REQUEST, options({ deployment: { ...deployment, vendorModelId: 'anthropic.claude-nonexistent-v1:0' } })));
       expect(error).toMatchObject({ status: 404, vendorCode: 'ResourceNotFoundException', code: 'vendor_not_found' });
     });
   });
@@ -217,7 +209,7 @@ describe('bedrock adapter against the simulator', () => {
     ] as const)('stream_error %s: the %s exception frame is %s (%s)', async (kind, vendorCode, code, failureClass) => {
       inject({ kind: 'stream_error', error: kind, afterEvents: 4 });
       const seen: StreamEvent[] = [];
-      const error = await failureOf(adapter.stream(REQUEST, options()).then((s) => drain(s, seen)));
+      const error = await vendorFailure(adapter.stream(REQUEST, options()).then((s) => drain(s, seen)));
       expect(error).toMatchObject({ vendorCode, code, failureClass, retryable: true });
       // start, usage, then two tokens arrived before the exception frame.
       expect(textOf(seen)).not.toBe('');
@@ -227,15 +219,15 @@ describe('bedrock adapter against the simulator', () => {
 
     it('cut: a dropped connection mid-stream or mid-body is vendor_stream_truncated, a fault', async () => {
       inject({ kind: 'cut', afterEvents: 4 });
-      const streamed = await failureOf(adapter.stream(REQUEST, options()).then((s) => drain(s)));
-      const plain = await failureOf(adapter.complete(REQUEST, options()));
+      const streamed = await vendorFailure(adapter.stream(REQUEST, options()).then((s) => drain(s)));
+      const plain = await vendorFailure(adapter.complete(REQUEST, options()));
       for (const error of [streamed, plain]) expect(error).toMatchObject({ code: 'vendor_stream_truncated', failureClass: 'fault' });
     });
 
     it('malformed: a frame with a bad CRC, or JSON cut short, is vendor_malformed', async () => {
       inject({ kind: 'malformed', afterEvents: 4 });
-      const streamed = await failureOf(adapter.stream(REQUEST, options()).then((s) => drain(s)));
-      const plain = await failureOf(adapter.complete(REQUEST, options()));
+      const streamed = await vendorFailure(adapter.stream(REQUEST, options()).then((s) => drain(s)));
+      const plain = await vendorFailure(adapter.complete(REQUEST, options()));
       expect(streamed).toMatchObject({ code: 'vendor_malformed', failureClass: 'fault' });
       expect(streamed.message).toMatch(/checksum/);
       expect(plain).toMatchObject({ code: 'vendor_malformed', failureClass: 'fault' });
@@ -260,7 +252,7 @@ describe('bedrock adapter against the simulator', () => {
       const controller = new AbortController();
       const stream = await adapter.stream(REQUEST, options({ signal: controller.signal }));
       const seen: StreamEvent[] = [];
-      const error = await failureOf(
+      const error = await vendorFailure(
         (async () => {
           for await (const event of stream) {
             seen.push(event);
@@ -324,7 +316,7 @@ describe('bedrock adapter against the simulator', () => {
       const limitedRegion = limited.config.vendorRegions[VENDOR_REGION]!;
       const limitedAdapter = createBedrockAdapter(limitedRegion, { dispatcher, secrets: simulatorSecrets(limited.simulator) });
       await limitedAdapter.complete(REQUEST, options());
-      const error = await failureOf(limitedAdapter.complete(REQUEST, options()));
+      const error = await vendorFailure(limitedAdapter.complete(REQUEST, options()));
       expect(error).toMatchObject({ status: 429, vendorCode: 'ThrottlingException', code: 'vendor_rate_limited', failureClass: 'capacity', retryAfterMs: undefined });
       expect(limited.simulator.simulation.stats.snapshot()[DEPLOYMENT_ID]?.rateLimited).toBe(1);
     } finally {
@@ -398,7 +390,7 @@ describe('bedrock adapter on recorded responses', () => {
   it('classifies the recorded ThrottlingException by its x-amzn-ErrorType, suffix stripped', async () => {
     const recorded = fixtureJson<Recorded>('error-throttling.json');
     reply('invoke', recorded.status, JSON.stringify(recorded.body), recorded.headers);
-    const error = await failureOf(adapter.complete(REQUEST, { deployment }));
+    const error = await vendorFailure(adapter.complete(REQUEST, { deployment }));
     expect(error).toMatchObject({ status: 429, vendorCode: 'ThrottlingException', code: 'vendor_rate_limited', failureClass: 'capacity' });
     expect(error.message).toContain('Too many tokens, please wait before trying again.');
   });
@@ -415,7 +407,7 @@ describe('bedrock adapter on recorded responses', () => {
       'content-type': 'application/json',
       'x-amzn-ErrorType': `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
     });
-    const error = await failureOf(adapter.complete(REQUEST, { deployment }));
+    const error = await vendorFailure(adapter.complete(REQUEST, { deployment }));
     expect(error).toMatchObject({ status, vendorCode: name, code, failureClass });
     expect(error.message).toContain(`${name} happened`);
   });
@@ -433,19 +425,19 @@ describe('bedrock adapter on recorded responses', () => {
 
   it('fails a recorded stream that ends without message_stop as truncated', async () => {
     replyFrames(...recordedFrames().slice(0, -1));
-    const error = await failureOf(adapter.stream(REQUEST, { deployment }).then((s) => drain(s)));
+    const error = await vendorFailure(adapter.stream(REQUEST, { deployment }).then((s) => drain(s)));
     expect(error).toMatchObject({ code: 'vendor_stream_truncated', failureClass: 'fault' });
   });
 
   it('classifies the captured modelStreamErrorException frame as a stream fault', async () => {
     replyFrames(...recordedFrames().slice(0, 3), fixtureBytes('exception-model-stream-error.bin'));
-    const error = await failureOf(adapter.stream(REQUEST, { deployment }).then((s) => drain(s)));
+    const error = await vendorFailure(adapter.stream(REQUEST, { deployment }).then((s) => drain(s)));
     expect(error).toMatchObject({ vendorCode: 'modelStreamErrorException', code: 'vendor_stream_error', failureClass: 'fault' });
   });
 
   it('refuses a 200 stream whose content type is not event-stream', async () => {
     reply('invoke-with-response-stream', 200, '{"type":"message"}', { 'content-type': 'application/json' });
-    const error = await failureOf(adapter.stream(REQUEST, { deployment }));
+    const error = await vendorFailure(adapter.stream(REQUEST, { deployment }));
     expect(error).toMatchObject({ code: 'vendor_malformed' });
   });
 });
@@ -473,7 +465,7 @@ describe('decodeBedrockStream', () => {
 
   it('reports a chunk whose bytes are not JSON as vendor_malformed', async () => {
     const garbage = chunkFrame('{"type":"content_block_delta",', 'a');
-    const error = await failureOf((async () => {
+    const error = await vendorFailure((async () => {
       for await (const _ of decodeBedrockStream(source, body(start, garbage))) void _;
     })());
     expect(error).toMatchObject({ code: 'vendor_malformed', failureClass: 'fault' });

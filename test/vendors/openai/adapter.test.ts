@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, VendorRegion } from '../../../src/config/index.js';
-import { VendorError, type CanonicalRequest, type StreamEvent } from '../../../src/domain/index.js';
+import type { CanonicalRequest } from '../../../src/domain/index.js';
 import { FaultSchema, fullAnswerTokens, type FaultSpecInput, type RunningSimulator } from '../../../src/simulator/index.js';
 import { createOpenAIAdapter } from '../../../src/vendors/openai/adapter.js';
 import { createVendorDispatcher, type VendorAdapter } from '../../../src/vendors/index.js';
+import { collectStream, vendorFailure, replayServer, type ReplayServer } from '../../helpers/vendor-calls.js';
 import { simulatorSecrets, startTestSimulator } from '../../helpers/simulator.js';
 
 const request: CanonicalRequest = {
@@ -31,25 +30,9 @@ const expectedText = () => fullAnswerTokens(request, simulator.simulation.seed).
 const inject = (fault: FaultSpecInput) =>
   simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion: 'openai', durationMs: 60_000, ...fault }));
 
-async function failure(promise: Promise<unknown>): Promise<VendorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendorError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ text: string; events: StreamEvent[] }> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  const text = events.map((e) => (e.type === 'delta' && e.delta.type === 'text' ? e.delta.text : '')).join('');
-  return { text, events };
-}
-
-async function streamFailure(on: VendorAdapter = adapter): Promise<VendorError> {
-  return failure((async () => collect(await on.stream(request, { deployment: deployment() })))());
+function streamFailure(on: VendorAdapter = adapter): ReturnType<typeof vendorFailure> {
+  return vendorFailure((async () => collectStream(await on.stream(request, { deployment: deployment() })))());
 }
 
 beforeAll(async () => {
@@ -78,7 +61,7 @@ describe('openai adapter against the simulator', () => {
 
   it('streams the same text in order, with the usage chunk before exactly one end', async () => {
     const stream = await adapter.stream(request, { deployment: deployment() });
-    const { text, events } = await collect(stream);
+    const { text, events } = await collectStream(stream);
     expect(text).toBe(expectedText());
     expect(events[0]?.type).toBe('start');
     expect(events.filter((e) => e.type === 'end')).toHaveLength(1);
@@ -92,7 +75,7 @@ describe('openai adapter against the simulator', () => {
     const { response } = await adapter.complete(toolRequest, { deployment: deployment() });
     expect(response.stopReason).toBe('tool_use');
     expect(response.content).toEqual([expect.objectContaining({ type: 'tool_call', name: 'lookup_track', arguments: { track: expect.any(String) } })]);
-    const { events } = await collect(await adapter.stream(toolRequest, { deployment: deployment() }));
+    const { events } = await collectStream(await adapter.stream(toolRequest, { deployment: deployment() }));
     const argumentsJson = events.map((e) => (e.type === 'delta' && e.delta.type === 'tool_call' ? e.delta.argumentsJson : '')).join('');
     expect(JSON.parse(argumentsJson)).toEqual((response.content[0] as { arguments: unknown }).arguments);
     expect(events.at(-1)).toEqual({ type: 'end', stopReason: 'tool_use' });
@@ -105,20 +88,20 @@ describe('openai adapter against the simulator', () => {
     ['overload', { kind: 'overload' }, 'vendor_unavailable', 'vendor_region'],
   ] as const)('classifies %s before any answer as a fault', async (_name, fault, code, scope) => {
     inject(fault);
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code, failureClass: 'fault', scope, retryable: true, vendorCode: 'server_error' });
   });
 
   it('classifies a throttle storm as capacity, with retry-after and the OpenAI code', async () => {
     inject({ kind: 'throttle', retryAfterS: 3 });
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_rate_limited', failureClass: 'capacity', status: 429, vendorCode: 'rate_limit_exceeded', retryAfterMs: 3000 });
   });
 
   it('classifies a refused connection as a vendor-region fault', async () => {
     inject({ kind: 'outage', mode: 'refuse' });
-    await expect.poll(async () => (await failure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
-    const error = await failure(adapter.complete(request, { deployment: deployment() }));
+    await expect.poll(async () => (await vendorFailure(adapter.complete(request, { deployment: deployment() }))).code).toBe('vendor_connection');
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(error.scope).toBe('vendor_region');
     simulator.simulation.faults.clear();
     await expect.poll(async () => (await adapter.complete(request, { deployment: deployment() })).response.stopReason).toBe('end_turn');
@@ -144,7 +127,7 @@ describe('openai adapter against the simulator', () => {
   it('classifies a malformed stream chunk and a malformed body', async () => {
     inject({ kind: 'malformed', afterEvents: 4 });
     expect((await streamFailure()).code).toBe('vendor_malformed');
-    const plain = await failure(adapter.complete(request, { deployment: deployment() }));
+    const plain = await vendorFailure(adapter.complete(request, { deployment: deployment() }));
     expect(plain.code).toBe('vendor_malformed');
     expect(plain.excerpt).toContain('chatcmpl-');
   });
@@ -152,7 +135,7 @@ describe('openai adapter against the simulator', () => {
   it('gives up on a hung vendor at the first-byte limit', async () => {
     inject({ kind: 'hang' });
     const started = Date.now();
-    const error = await failure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: deployment(), firstByteTimeoutMs: 200 }));
     expect(error).toMatchObject({ code: 'vendor_timeout', failureClass: 'fault' });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -160,34 +143,34 @@ describe('openai adapter against the simulator', () => {
   it('still answers through a brownout and a slow drip', async () => {
     inject({ kind: 'brownout', factor: 10 });
     inject({ kind: 'drip', intervalMs: 2 });
-    const { text } = await collect(await adapter.stream(request, { deployment: deployment() }));
+    const { text } = await collectStream(await adapter.stream(request, { deployment: deployment() }));
     expect(text).toBe(expectedText());
   });
 
   it('fails a stream that drips slower than the idle limit as a timeout', async () => {
     inject({ kind: 'drip', intervalMs: 400 });
-    const error = await failure((async () => collect(await adapter.stream(request, { deployment: deployment(), idleTimeoutMs: 100 })))());
+    const error = await vendorFailure((async () => collectStream(await adapter.stream(request, { deployment: deployment(), idleTimeoutMs: 100 })))());
     expect(error).toMatchObject({ code: 'vendor_timeout', failureClass: 'fault' });
   });
 
   it('honours the deadline, and returns an invalid request to the caller with the field named', async () => {
     inject({ kind: 'hang' });
-    const deadline = await failure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }));
+    const deadline = await vendorFailure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }));
     expect(deadline.code).toBe('vendor_timeout');
     simulator.simulation.faults.clear();
-    const rejected = await failure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
+    const rejected = await vendorFailure(adapter.complete({ ...request, maxTokens: 0 }, { deployment: deployment() }));
     expect(rejected).toMatchObject({ code: 'vendor_rejected', failureClass: 'caller', retryable: false, status: 400 });
     expect(rejected.message).toContain('max_tokens');
   });
 
   it('classifies a wrong key as an auth fault of the vendor-region', async () => {
     const wrong = createOpenAIAdapter(config.vendorRegions.openai!, { dispatcher, secrets: () => Promise.resolve('sk-wrong-key-123456') });
-    const error = await failure(wrong.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(wrong.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_auth', scope: 'vendor_region', persistent: true, status: 401, vendorCode: 'invalid_api_key' });
   });
 
   it('classifies an unknown model as not found for that deployment', async () => {
-    const error = await failure(adapter.complete(request, { deployment: { ...deployment(), vendorModelId: 'gpt-nonexistent' } }));
+    const error = await vendorFailure(adapter.complete(request, { deployment: { ...deployment(), vendorModelId: 'gpt-nonexistent' } }));
     expect(error).toMatchObject({ code: 'vendor_not_found', scope: 'deployment', persistent: true, vendorCode: 'model_not_found' });
   });
 
@@ -197,7 +180,7 @@ describe('openai adapter against the simulator', () => {
     const id = deployment().id;
     const before = simulator.simulation.stats.snapshot()[id]?.closedByClient ?? 0;
     const stream = await adapter.stream(request, { deployment: deployment(), signal: controller.signal });
-    const failed = failure(
+    const failed = vendorFailure(
       (async () => {
         for await (const event of stream) if (event.type === 'delta') controller.abort();
       })(),
@@ -207,37 +190,15 @@ describe('openai adapter against the simulator', () => {
   });
 });
 
-/** A real socket that answers each request with the next recorded reply, and remembers what it got. */
-async function replayServer() {
-  const replies: { status: number; headers: Record<string, string>; body: string }[] = [];
-  const received: { url: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const reply = replies.shift() ?? { status: 599, headers: {}, body: 'no reply queued' };
-      res.writeHead(reply.status, reply.headers).end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    received,
-    reply: (status: number, headers: Record<string, string>, body: string) => replies.push({ status, headers, body }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 const SSE = { 'content-type': 'text/event-stream' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('openai adapter on recorded replies', () => {
-  let replay: Awaited<ReturnType<typeof replayServer>>;
+  let replay: ReplayServer;
   let recorded: VendorAdapter;
   beforeAll(async () => {
-    replay = await replayServer();
+    replay = await replayServer('/v1');
     const vendorRegion: VendorRegion = { ...config.vendorRegions.openai!, baseUrl: replay.url };
     recorded = createOpenAIAdapter(vendorRegion, { dispatcher, secrets: () => Promise.resolve('sk-recorded') });
   });
@@ -245,7 +206,7 @@ describe('openai adapter on recorded replies', () => {
 
   it('classifies a recorded insufficient_quota 429 as quota exhausted, not a rate limit', async () => {
     replay.reply(429, JSON_TYPE, fixture('openai/error-insufficient-quota.json'));
-    const error = await failure(recorded.complete(request, { deployment: deployment() }));
+    const error = await vendorFailure(recorded.complete(request, { deployment: deployment() }));
     expect(error).toMatchObject({ code: 'vendor_quota_exhausted', failureClass: 'quota_exhausted', persistent: true, vendorCode: 'insufficient_quota' });
     const sent = replay.received.at(-1)!;
     expect(sent.url).toBe('/v1/chat/completions');
@@ -255,7 +216,7 @@ describe('openai adapter on recorded replies', () => {
   it('asks for usage in streams and decodes a recorded stream', async () => {
     replay.reply(200, SSE, fixture('openai/stream-text.sse'));
     const stream = await recorded.stream(request, { deployment: deployment() });
-    const { text, events } = await collect(stream);
+    const { text, events } = await collectStream(stream);
     expect(text).toBe('Hello');
     expect(events.at(-1)).toEqual({ type: 'end', stopReason: 'end_turn' });
     expect(stream.metrics.usage).toMatchObject({ inputTokens: 9, outputTokens: 2 });
@@ -293,7 +254,7 @@ describe('openai adapter on recorded replies', () => {
 
   it('classifies a 200 that is not the promised content type as malformed', async () => {
     replay.reply(200, { 'content-type': 'text/html' }, '<html>proxy login</html>');
-    expect((await failure(recorded.complete(request, { deployment: deployment() }))).code).toBe('vendor_malformed');
+    expect((await vendorFailure(recorded.complete(request, { deployment: deployment() }))).code).toBe('vendor_malformed');
   });
 });
 
