@@ -19,7 +19,7 @@ type HealthActor = Actor<typeof healthMachine>;
 export type MachineClock = ActorOptions<typeof healthMachine>['clock'];
 
 /** Ordered from best to worst: a deployment is as bad as the worse of itself and its vendor-region. */
-const SEVERITY: HealthState[] = ['healthy', 'degraded', 'halfOpen', 'open', 'drained'];
+const SEVERITY: HealthState[] = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
 
 /** Vendors whose Claude deployments take an assistant prefill (a stream can resume there). */
 const PREFILL_VENDORS: readonly Vendor[] = ['anthropic', 'bedrock', 'vertex'];
@@ -41,6 +41,9 @@ export class Fleet {
   private peerDeployments = new Map<string, PeerDeployment>();
   /** The peer counts each actor was last sent, so an unchanged sum sends nothing. */
   private readonly sentPeerCounts = new Map<HealthActor, PeerCounts>();
+  /** Vendor-regions this node cannot call (credentials missing here), with why. */
+  private readonly unusable = new Map<string, string>();
+  private readonly unusableListeners = new Set<(vendorRegion: string) => void>();
   readonly now: () => number;
 
   constructor(
@@ -118,9 +121,25 @@ export class Fleet {
     if (region?.getSnapshot().value === 'halfOpen') region.send({ type: 'probe.taken', at });
   }
 
+  /**
+   * Takes a vendor-region out of this node's routing for good (until restart): its credentials are
+   * missing here. Peers are not told it failed, since the vendor did nothing wrong.
+   */
+  markUnusable(vendorRegion: string, reason: string): void {
+    if (!this.vendorRegions.has(vendorRegion) || this.unusable.has(vendorRegion)) return;
+    this.unusable.set(vendorRegion, reason);
+    for (const listener of this.unusableListeners) listener(vendorRegion);
+  }
+
+  /** Vendor-regions this node cannot call, and why. */
+  unusableVendorRegions(): Record<string, string> {
+    return Object.fromEntries(this.unusable);
+  }
+
   state(deploymentId: string): HealthState | undefined {
     const entry = this.deployments.get(deploymentId);
     if (!entry) return undefined;
+    if (this.unusable.has(entry.deployment.vendorRegion)) return 'unusable';
     const own = stateOf(entry.actor);
     const region = this.vendorRegions.get(entry.deployment.vendorRegion);
     const regional = region ? stateOf(region) : 'healthy';
@@ -211,13 +230,17 @@ export class Fleet {
       ...[...this.vendorRegions].map(([id, actor]) => watch(actor, id)),
       ...[...this.deployments.values()].map((e) => watch(e.actor, e.deployment.vendorRegion)),
     ];
-    return () => subscriptions.forEach((s) => s.unsubscribe());
+    this.unusableListeners.add(listener);
+    return () => {
+      subscriptions.forEach((s) => s.unsubscribe());
+      this.unusableListeners.delete(listener);
+    };
   }
 
-  /** This node's own evidence about one vendor-region, as gossip publishes it. */
+  /** This node's own evidence about one vendor-region, as gossip publishes it; none where it cannot call. */
   digest(vendorRegion: string, nodeId: string, seq: number): Digest | undefined {
     const region = this.vendorRegions.get(vendorRegion);
-    if (!region) return undefined;
+    if (!region || this.unusable.has(vendorRegion)) return undefined;
     const now = this.now();
     const regional = region.getSnapshot().context;
     const deployments: DeploymentDigest[] = [];
@@ -270,11 +293,10 @@ export class Fleet {
     actor.send({ type: 'peer.counts', requests: counts.requests, faults: counts.faults });
   }
 
-  /** Every health actor's state, for status and tests. */
   /** Every vendor-region's state, and every deployment's as routing sees it (the worse of it and its vendor-region). */
   snapshot(): { vendorRegions: Record<string, HealthState>; deployments: Record<string, HealthState> } {
     return {
-      vendorRegions: Object.fromEntries([...this.vendorRegions].map(([id, a]) => [id, stateOf(a)])),
+      vendorRegions: Object.fromEntries([...this.vendorRegions].map(([id, a]) => [id, this.unusable.has(id) ? 'unusable' : stateOf(a)])),
       deployments: Object.fromEntries([...this.deployments].map(([id, e]) => [id, this.state(id) ?? stateOf(e.actor)])),
     };
   }
@@ -290,7 +312,7 @@ function onWire(value: number | undefined): number | undefined {
   return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-function stateOf(actor: HealthActor): HealthState {
+function stateOf(actor: HealthActor): Exclude<HealthState, 'unusable'> {
   const value = actor.getSnapshot().value;
   // The transient judging states settle within the same event; report them as where they came from.
   if (value === 'judging') return 'healthy';

@@ -7,7 +7,7 @@
  */
 import { nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Config } from '../src/config/index.js';
-import { CanonicalRequestSchema, RequestFailedError } from '../src/domain/index.js';
+import { CanonicalRequestSchema, ErrorCode, RequestFailedError, requestLimitError } from '../src/domain/index.js';
 import {
   Header,
   KEEPALIVE_MS,
@@ -141,11 +141,18 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       if (head.stream === '1') {
         const stream = system.stream(request, requestOptions);
         for await (const event of stream) {
+          // The request's failure goes out below, in the one failure shape, from its outcome.
+          if (event.type === 'error') continue;
           if (event.type === 'end') {
             const result = await stream.outcome;
             send({ kind: 'event', event, ...(result.servedBy ? { servedBy: { ...result.servedBy, attempts: result.attempts.length, resumed: result.resumed } } : {}) });
           } else send({ kind: 'event', event });
-          if (event.type === 'error') outcome = event.error.code;
+        }
+        const result = await stream.outcome;
+        if (!result.ok) {
+          const failure = result.failure ?? { code: ErrorCode.Internal, message: 'the request ended without an answer', retryable: false };
+          outcome = failure.code;
+          fail(failure);
         }
       } else {
         const result = await system.complete(request, requestOptions);
@@ -208,6 +215,9 @@ function parseRequest(msg: Msg): Parsed {
     const field = `header ${String(issue?.path[0] ?? '')}`;
     return { error: { code: 'invalid_request', message: `${field}: ${issue?.message ?? 'invalid'}`, retryable: false, field } };
   }
+  // Size and nesting before parsing: a 20,000-deep schema must cost a scan, not a parse and a retry loop.
+  const limits = requestLimitError(msg.data);
+  if (limits) return { error: limits };
   let json: unknown;
   try {
     json = msg.json();

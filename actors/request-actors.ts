@@ -6,7 +6,7 @@
  */
 import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
-import { VendorError, type CanonicalRequest } from '../src/domain/index.js';
+import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest } from '../src/domain/index.js';
 import { planRequest, resolveRoute } from '../src/routing/index.js';
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
@@ -63,7 +63,7 @@ export function attemptActor(scope: RequestScope) {
     const deployment = fleet.deployment(input.candidate.deployment);
     const adapter = deployment ? scope.adapters.get(deployment.vendorRegion) : undefined;
     if (!deployment || !adapter) {
-      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: 'internal', message: `no adapter for ${input.candidate.deployment}`, failureClass: 'fault', retryable: true } });
+      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.Internal, message: `no adapter for ${input.candidate.deployment}`, failureClass: 'config', retryable: true } });
       return () => {};
     }
     fleet.begin(deployment.id);
@@ -77,6 +77,7 @@ export function attemptActor(scope: RequestScope) {
         // Stopped by the request machine (it won elsewhere, timed out or was cancelled): it reports why.
         if (controller.signal.aborted) return;
         const failure = attemptError(error);
+        if (error instanceof CredentialsMissingError) fleet.markUnusable(deployment.vendorRegion, error.message);
         if (error instanceof VendorError) {
           fleet.report(
             deployment.id,
@@ -93,9 +94,16 @@ export function attemptActor(scope: RequestScope) {
   });
 }
 
+/**
+ * The machine's view of a failure. The request's own mistakes end it at once (no other deployment
+ * would take it either); a missing credential is ours and fails over; only an error nobody
+ * classified is `internal`, and it too fails over, since another vendor-region may not share it.
+ */
 function attemptError(error: unknown): AttemptError {
   if (error instanceof VendorError) {
     return { code: error.code, message: error.message, failureClass: error.failureClass, retryable: error.retryable, retryAfterMs: error.retryAfterMs };
   }
-  return { code: 'internal', message: error instanceof Error ? error.message : String(error), failureClass: 'fault', retryable: true };
+  if (error instanceof InvalidRequestError) return { code: error.code, message: error.message, failureClass: 'caller', retryable: false, field: error.field };
+  if (error instanceof CredentialsMissingError) return { code: error.code, message: error.message, failureClass: 'config', retryable: true };
+  return { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), failureClass: 'fault', retryable: true };
 }

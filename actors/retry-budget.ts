@@ -18,6 +18,8 @@ export class RetryBudget {
   private deposits = 0;
   private reserve: number;
   private refilledAt: number;
+  /** Retries granted so far, for status and tests. */
+  private granted = 0;
 
   constructor(
     private readonly options: RetryBudgetOptions = DEFAULT_RETRY_BUDGET,
@@ -43,12 +45,19 @@ export class RetryBudget {
     this.refilledAt = now;
     if (this.deposits >= 1) {
       this.deposits -= 1;
+      this.granted++;
       return true;
     }
     if (this.reserve >= 1) {
       this.reserve -= 1;
+      this.granted++;
       return true;
     }
     return false;
+  }
+
+  /** Retries granted since start. */
+  retriesGranted(): number {
+    return this.granted;
   }
 }

@@ -6,7 +6,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../src/config/index.js';
-import { OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type StreamEvent } from '../src/domain/index.js';
+import { ErrorCode, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type StreamEvent } from '../src/domain/index.js';
 import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
 import type { HealthPolicy } from '../machines/health.machine.js';
 import { requestMachine, type RequestOutput } from '../machines/request.machine.js';
@@ -62,6 +62,8 @@ export interface RouterSystem {
   stream(request: CanonicalRequest, options?: RequestOptions): RoutedStream;
   /** Request actors still running; zero once every request has ended. */
   activeRequests(): number;
+  /** Retries the node-wide retry budget has granted since start. */
+  retriesGranted(): number;
   reload(config: Config): void;
   drain(graceMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -85,7 +87,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     const onReaderGone = { cancel: (): void => undefined };
     const queue = new EventQueue<StreamEvent>(() => onReaderGone.cancel());
     if (router.getSnapshot().value !== 'serving') {
-      const failure = { code: 'router_draining', message: 'this router node is draining', retryable: true };
+      const failure: Failure = { code: ErrorCode.RouterDraining, message: 'this router node is draining', retryable: true };
       queue.push({ type: 'error', error: failure });
       queue.close();
       return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }) });
@@ -130,7 +132,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
         error: (error) => {
           active.delete(requestActor);
           router.send({ type: 'request.finished' });
-          const failure = { code: 'internal', message: error instanceof Error ? error.message : String(error), retryable: false };
+          const failure: Failure = { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), retryable: false };
           queue.push({ type: 'error', error: failure });
           queue.close();
           resolve({ ok: false, attempts: [], resumed: 0, failure });
@@ -155,10 +157,11 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       const events: StreamEvent[] = [];
       for await (const event of stream) events.push(event);
       const result = await stream.outcome;
-      if (!result.ok || !result.servedBy) throw new RequestFailedError(result.failure ?? { code: 'internal', message: 'no answer', retryable: false });
+      if (!result.ok || !result.servedBy) throw new RequestFailedError(result.failure ?? { code: ErrorCode.Internal, message: 'no answer', retryable: false });
       return { response: assemble(events, result.servedBy.model), servedBy: result.servedBy, attempts: result.attempts.length, resumed: result.resumed };
     },
     activeRequests: () => active.size,
+    retriesGranted: () => budget.retriesGranted(),
     reload: (next) => router.send({ type: 'config.reload', config: next }),
     async drain(graceMs) {
       const stopped = new Promise<void>((resolve) => {

@@ -166,7 +166,8 @@ export const healthMachine = setup({
           tokensPerSecond: event.tokensPerSecond === undefined ? context.tokensPerSecond : observeAverage(context.tokensPerSecond, event.tokensPerSecond),
         };
       }
-      if (event.failureClass === 'caller') return base;
+      // Neither the caller's mistakes nor our own configuration say anything about the vendor.
+      if (event.failureClass === 'caller' || event.failureClass === 'config') return base;
       if (event.failureClass === 'capacity') {
         // A capacity signal holds traffic back until the vendor's retry-after; it is not a fault.
         const until = event.at + (event.retryAfterMs ?? 1000);

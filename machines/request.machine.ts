@@ -11,7 +11,7 @@
  * is stopped before the request ends.
  */
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type AnyEventObject } from 'xstate';
-import type { CanonicalRequest, FailureClass, StreamEvent, Usage } from '../src/domain/index.js';
+import type { CanonicalRequest, ErrorCode, Failure, FailureClass, StreamEvent, Usage } from '../src/domain/index.js';
 
 export interface CandidateChoice {
   deployment: string;
@@ -44,11 +44,13 @@ export interface AttemptInput {
 
 /** A failed attempt, as plain data (the VendorError's classification). */
 export interface AttemptError {
-  code: string;
+  code: ErrorCode;
   message: string;
   failureClass: FailureClass;
   retryable: boolean;
   retryAfterMs?: number | undefined;
+  /** The offending field, when the request itself was at fault. */
+  field?: string | undefined;
 }
 
 export type AttemptEvent =
@@ -57,14 +59,8 @@ export type AttemptEvent =
 
 export type RequestEvent = AttemptEvent | { type: 'cancel' };
 
-export interface RequestFailure {
-  code: string;
-  message: string;
-  retryable: boolean;
-  retryAfterMs?: number | undefined;
-  /** What the caller had already received when a stream could not continue. */
-  delivered?: string | undefined;
-}
+/** How the request failed: the domain's one failure shape (`delivered` is what the caller already had). */
+export type RequestFailure = Failure;
 
 export interface RequestOutput {
   ok: boolean;
@@ -243,13 +239,11 @@ export const requestMachine = setup({
         });
       }
     }),
-    failWith: assign(({ context }, params: { code: string; message: string; retryable?: boolean }) => ({
+    failWith: assign(({ context }, params: { code: ErrorCode; message: string; retryable?: boolean }) => ({
       failure: { code: params.code, message: params.message, retryable: params.retryable ?? false, delivered: context.started ? context.delivered : undefined },
     })),
     failFromLast: assign(({ context }) => ({
-      failure: context.lastError
-        ? { code: context.lastError.code, message: context.lastError.message, retryable: context.lastError.retryable, retryAfterMs: context.lastError.retryAfterMs }
-        : { code: 'all_deployments_failed', message: 'every candidate deployment failed', retryable: true },
+      failure: context.lastError ? failureOf(context.lastError) : { code: 'all_deployments_failed', message: 'every candidate deployment failed', retryable: true },
     })),
     failInterrupted: assign(({ context }) => ({
       failure: {
@@ -262,9 +256,7 @@ export const requestMachine = setup({
     failNoCandidate: assign(({ context, event }) => {
       const output = (event as unknown as { output: ChooseOutput }).output;
       const reason = output.kind === 'none' ? output.reason : 'exhausted';
-      if (context.lastError && reason !== 'no_route') {
-        return { failure: { code: context.lastError.code, message: context.lastError.message, retryable: context.lastError.retryable, retryAfterMs: context.lastError.retryAfterMs } };
-      }
+      if (context.lastError && reason !== 'no_route') return { failure: failureOf(context.lastError) };
       const message = reason === 'no_route' ? 'no route serves this model, environment and use case' : reason === 'retry_budget' ? 'the retry budget is spent' : 'no deployment left to try';
       return { failure: { code: reason === 'no_route' ? 'no_route' : reason === 'retry_budget' ? 'retry_budget_exhausted' : 'all_deployments_failed', message, retryable: reason !== 'no_route' } };
     }),
@@ -372,6 +364,10 @@ export const requestMachine = setup({
     };
   },
 });
+
+function failureOf(error: AttemptError): RequestFailure {
+  return { code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs, ...(error.field !== undefined ? { field: error.field } : {}) };
+}
 
 function startOf(context: RequestContext): StreamEvent {
   const served = context.winner?.candidate ?? context.live[0]?.candidate;

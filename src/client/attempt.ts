@@ -36,7 +36,7 @@ export type AttemptOutcome =
   | { type: 'lost'; what: string };
 
 function isTerminal(reply: Reply): boolean {
-  return reply.kind === 'result' || reply.kind === 'error' || (reply.kind === 'event' && (reply.event.type === 'end' || reply.event.type === 'error'));
+  return reply.kind === 'result' || reply.kind === 'error' || (reply.kind === 'event' && reply.event.type === 'end');
 }
 
 export class Attempt {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
-import { CanonicalRequestSchema, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
+import { CanonicalRequestSchema, requestLimitError, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
 import {
   closeNats,
   connectNats,
@@ -184,6 +184,9 @@ class Client implements SwitchyardClient {
     }
     const body = CanonicalRequestSchema.safeParse(request);
     if (!body.success) throw invalidFrom('request', body.error.issues[0]);
+    const payload = new TextEncoder().encode(JSON.stringify(body.data));
+    const limits = requestLimitError(payload);
+    if (limits) throw invalid(`request.${limits.field ?? 'body'}`, `request ${limits.message}`);
     const headers = RequestHeadersSchema.safeParse({
       tenant: options.tenant ?? this.defaults.tenant,
       priority: options.priority ?? this.defaults.priority,
@@ -195,7 +198,7 @@ class Client implements SwitchyardClient {
       nc: this.nc,
       prefix,
       subject,
-      payload: new TextEncoder().encode(JSON.stringify(body.data)),
+      payload,
       stream,
       requestId: headers.data.requestId ?? randomUUID(),
       tenant: headers.data.tenant,

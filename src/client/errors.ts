@@ -58,8 +58,8 @@ export class ClientError extends SwitchyardError {
   }
 }
 
-const DOMAIN_CODES = new Set<string>(Object.values(ErrorCode));
 const CLIENT_CODES = new Set<string>(Object.values(ClientErrorCode));
+const isClientCode = (code: string): code is ClientErrorCode => CLIENT_CODES.has(code);
 
 /**
  * The typed error for an error a router node replied with. The client's own codes become a
@@ -67,14 +67,8 @@ const CLIENT_CODES = new Set<string>(Object.values(ClientErrorCode));
  */
 export function errorFromReply(error: ReplyError, delivered?: string): SwitchyardError {
   const carried = error.delivered ?? delivered;
-  if (CLIENT_CODES.has(error.code)) {
-    return new ClientError(error.code as ClientErrorCode, error.message, { retryable: error.retryable, field: error.field, delivered: carried });
-  }
-  if (DOMAIN_CODES.has(error.code)) {
-    return new RequestFailedError({ ...error, delivered: carried });
-  }
-  // A code from a newer node: keep it readable in the message rather than lose it to `internal`.
-  return new RequestFailedError({ ...error, message: `${error.code}: ${error.message}`, delivered: carried });
+  if (isClientCode(error.code)) return new ClientError(error.code, error.message, { retryable: error.retryable, field: error.field, delivered: carried });
+  return new RequestFailedError({ ...error, delivered: carried });
 }
 
 export function cancelledError(delivered: string | undefined, reason?: unknown): RequestFailedError {

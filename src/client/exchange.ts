@@ -102,10 +102,6 @@ export async function* exchange(spec: ExchangeSpec): AsyncGenerator<ExchangeItem
       }
       if (!spec.stream) throw mismatch(requestId, 'a stream event to a plain request');
       const event = reply.event;
-      if (event.type === 'error') {
-        finished = true;
-        throw errorFromReply({ ...event.error, retryable: event.error.retryable ?? false }, deliveredText());
-      }
       if (event.type === 'end') finished = true;
       if (event.type === 'delta') {
         delivered = true;

@@ -5,6 +5,7 @@
  * The zod schemas are the single source of the types, and validate them at every boundary.
  */
 import { z } from 'zod';
+import { REQUEST_LIMITS } from './limits.js';
 
 const JsonObject = z.record(z.string(), z.unknown());
 
@@ -35,10 +36,25 @@ export const ToolResultBlockSchema = z.strictObject({
 
 export const ContentBlockSchema = z.discriminatedUnion('type', [TextBlockSchema, ImageBlockSchema, ToolCallBlockSchema, ToolResultBlockSchema]);
 
-export const MessageSchema = z.strictObject({
-  role: z.enum(['user', 'assistant']),
-  content: z.array(ContentBlockSchema).min(1),
-});
+/**
+ * What each role may say, the same at every vendor: only the assistant calls tools, and only the
+ * user shows images and returns tool results. Checked here so such a request fails at the door
+ * as the caller's mistake, not at the vendor after a round trip, or worse, as a fault to retry.
+ */
+const ROLE_BLOCKS = { user: ['text', 'image', 'tool_result'], assistant: ['text', 'tool_call'] } as const;
+
+export const MessageSchema = z
+  .strictObject({
+    role: z.enum(['user', 'assistant']),
+    content: z.array(ContentBlockSchema).min(1).max(REQUEST_LIMITS.maxBlocksPerMessage),
+  })
+  .superRefine((message, ctx) => {
+    const allowed: readonly string[] = ROLE_BLOCKS[message.role];
+    for (const [index, block] of message.content.entries()) {
+      if (allowed.includes(block.type)) continue;
+      ctx.addIssue({ code: 'custom', path: ['content', index], message: `a ${message.role} message cannot hold a ${block.type} block; it takes ${allowed.join(', ')}` });
+    }
+  });
 
 export const ToolDefinitionSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: 'expected a tool name of 1-64 letters, digits, _ or -' }),
@@ -58,8 +74,8 @@ export const CanonicalRequestSchema = z.strictObject({
   /** The logical model asked for, e.g. claude-sonnet-4. */
   model: z.string().min(1),
   system: z.string().optional(),
-  messages: z.array(MessageSchema).min(1),
-  tools: z.array(ToolDefinitionSchema).optional(),
+  messages: z.array(MessageSchema).min(1).max(REQUEST_LIMITS.maxMessages),
+  tools: z.array(ToolDefinitionSchema).max(REQUEST_LIMITS.maxTools).optional(),
   toolChoice: ToolChoiceSchema.optional(),
   maxTokens: z.number().int().positive(),
   temperature: z.number().min(0).max(2).optional(),

@@ -57,9 +57,14 @@ export const ErrorCode = {
   InvalidRequest: 'invalid_request',
   /** NATS refused to let this client publish on the use case's subject (account permissions). */
   NotPermitted: 'not_permitted',
+  /** A credential a vendor-region needs is not where the config says (our configuration, not the vendor). */
+  CredentialsMissing: 'credentials_missing',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Every code, for schemas and exhaustive checks. */
+export const ERROR_CODES = Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]];
 
 const BRAND = Symbol.for('switchyard.error');
 
@@ -75,9 +80,15 @@ export abstract class SwitchyardError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** Works across duplicate copies of this module (a config file loaded through its own loader). */
+  /**
+   * Works across duplicate copies of this module (a config file loaded through its own loader):
+   * any Switchyard error is a SwitchyardError; for a subclass, the prototype chain decides, or,
+   * from another copy, the class name, so `instanceof CredentialsMissingError` never takes a VendorError.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && BRAND in value;
+    if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+    if (this === SwitchyardError) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value) || (value as { name?: unknown }).name === this.name;
   }
 }
 
@@ -136,7 +147,7 @@ export class UsageError extends SwitchyardError {
   }
 }
 
-const REQUEST_HINTS: Record<string, string> = {
+const REQUEST_HINTS: Partial<Record<ErrorCode, string>> = {
   stream_interrupted: 'Part of the answer was delivered (see `delivered`); retry the request, or continue from what arrived.',
   no_route: 'Add a route for this model in this environment (or an `otherwise` use case), then reload the config.',
   all_deployments_failed: 'Every vendor failed; retry after a short wait, and check `switchyard status` for open deployments.',
@@ -144,21 +155,70 @@ const REQUEST_HINTS: Record<string, string> = {
   retry_budget_exhausted: 'The router is protecting vendors from a retry storm; retry after a short wait.',
   router_draining: 'This router node is shutting down; send the request to another node.',
   cancelled: 'The request was cancelled by its caller.',
+  invalid_request: 'Fix the field named in `field` and send the request again; no vendor was called.',
+  credentials_missing: "Set the credential the message names in the router's environment (or the file the config names) and restart the node.",
 };
 
+/**
+ * How any request fails, the one shape from the request machine through the reply protocol to the
+ * client: a stable code, whether trying again may help, and what the caller already received.
+ */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  /** What a stream delivered before it broke. */
+  delivered?: string | undefined;
+  /** The offending field, for invalid requests. */
+  field?: string | undefined;
+}
+
 /** A routed request that ended without an answer; `code` says why, `delivered` what arrived before. */
-export class RequestFailedError extends SwitchyardError {
+export class RequestFailedError extends SwitchyardError implements Failure {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly delivered: string | undefined;
+  readonly field: string | undefined;
 
-  constructor(failure: { code: string; message: string; retryable: boolean; retryAfterMs?: number | undefined; delivered?: string | undefined }) {
-    const code = (Object.values(ErrorCode) as string[]).includes(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
-    super(failure.message, REQUEST_HINTS[code] ?? 'See the code and message; the vendor error policy decided this request cannot succeed as sent.');
-    this.code = code;
+  constructor(failure: Failure) {
+    super(failure.message, REQUEST_HINTS[failure.code] ?? 'See the code and message; the vendor error policy decided this request cannot succeed as sent.');
+    this.code = failure.code;
     this.retryable = failure.retryable;
     this.retryAfterMs = failure.retryAfterMs;
     this.delivered = failure.delivered;
+    this.field = failure.field;
+  }
+}
+
+/**
+ * A request that cannot be served as sent, found before any vendor was called or by an adapter
+ * translating it: never retried on another deployment, never counted against a vendor.
+ */
+export class InvalidRequestError extends SwitchyardError {
+  readonly code = ErrorCode.InvalidRequest;
+  readonly retryable = false;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`, REQUEST_HINTS.invalid_request ?? '');
+  }
+}
+
+/**
+ * A credential the config names for a vendor-region is not there. Our own configuration's fault:
+ * the vendor-region is unusable until it is set, and the request fails over to another one.
+ */
+export class CredentialsMissingError extends SwitchyardError {
+  readonly code = ErrorCode.CredentialsMissing;
+  readonly retryable = true;
+  constructor(
+    readonly vendorRegion: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${vendorRegion}: ${message}`, REQUEST_HINTS.credentials_missing ?? '', options);
   }
 }

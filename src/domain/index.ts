@@ -4,5 +4,7 @@
  */
 export * from './vocabulary.js';
 export * from './errors.js';
+export * from './failure.js';
 export * from './vendor-error.js';
 export * from './canonical.js';
+export * from './limits.js';

@@ -8,9 +8,10 @@ import type { Vendor } from './vocabulary.js';
 /**
  * Which loop a failure feeds: `capacity` lowers the admitted rate and never trips a breaker alone;
  * `fault` counts toward the breaker; `caller` goes back to the caller, never counted against the
- * vendor; `quota_exhausted` fails over and keeps the deployment open for long.
+ * vendor; `quota_exhausted` fails over and keeps the deployment open for long; `config` is our own
+ * configuration (a missing credential): fail over, never counted against the vendor.
  */
-export const FAILURE_CLASSES = ['capacity', 'fault', 'caller', 'quota_exhausted'] as const;
+export const FAILURE_CLASSES = ['capacity', 'fault', 'caller', 'quota_exhausted', 'config'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 /** Connection-level faults are facts about the whole vendor-region; the rest about one deployment. */
@@ -46,6 +47,7 @@ const HINTS: Record<FailureClass, string> = {
   fault: 'The vendor failed: the router fails over to another deployment; check the vendor-region if it persists.',
   caller: 'The vendor rejected the request itself: fix the request (every vendor would refuse it as sent).',
   quota_exhausted: 'The account quota or spend limit is used up: raise it with the vendor; the router avoids this deployment meanwhile.',
+  config: "Switchyard's own configuration for this vendor-region is incomplete: fix it as the message says; the router uses other vendor-regions meanwhile.",
 };
 
 export class VendorError extends SwitchyardError implements VendorErrorDetails {

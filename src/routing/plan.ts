@@ -173,10 +173,10 @@ function sampleTwo<T>(items: T[], random: () => number): T[] {
   return [items[a]!, items[b]!];
 }
 
-/** Panic mode: the model's own deployment least likely to fail, even though open. Drained ones stay out. */
+/** Panic mode: the model's own deployment least likely to fail, even though open. Drained and unusable ones stay out. */
 function leastBad(model: string, route: RouteNode, ctx: PlanContext, seen: Set<string>): Candidate | undefined {
   const own = order(model, route, ctx, new Set([model])).filter(
-    (e) => e.kind === 'own' && e.view.state !== 'drained' && !ctx.excluded.has(e.candidate.deployment) && !seen.has(e.candidate.deployment),
+    (e) => e.kind === 'own' && e.view.state !== 'drained' && e.view.state !== 'unusable' && !ctx.excluded.has(e.candidate.deployment) && !seen.has(e.candidate.deployment),
   );
   const best = own.sort((a, b) => a.view.badness - b.view.badness)[0];
   return best ? { ...best.candidate, via: 'panic' } : undefined;

@@ -4,7 +4,11 @@
  */
 import type { DeploymentId, Vendor } from '../domain/index.js';
 
-export const HEALTH_STATES = ['healthy', 'degraded', 'open', 'halfOpen', 'drained'] as const;
+/**
+ * `unusable`: this node cannot call the deployment at all (its vendor-region's credentials are
+ * missing here). A fact about the node, not the vendor: never tried, not even in panic.
+ */
+export const HEALTH_STATES = ['healthy', 'degraded', 'open', 'halfOpen', 'drained', 'unusable'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 
 export interface DeploymentView {
@@ -34,7 +38,7 @@ export interface DeploymentView {
 
 /** Whether a request may be sent there now. Throttled or full deployments are available, just not first. */
 export function isAvailable(view: DeploymentView): boolean {
-  if (view.state === 'open' || view.state === 'drained') return false;
+  if (view.state === 'open' || view.state === 'drained' || view.state === 'unusable') return false;
   if (view.state === 'halfOpen') return view.probeAvailable;
   return true;
 }

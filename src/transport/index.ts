@@ -6,7 +6,7 @@
 export * from './subjects.js';
 export { Header } from './headers.js';
 export { KEEPALIVE_MS, ReplyErrorSchema, ReplySchema, RequestHeadersSchema, ServedBySchema } from './protocol.js';
-export type { Reply, ReplyBody, ReplyError, RequestHeaders } from './protocol.js';
+export type { Reply, ReplyBody, ReplyError, ReplyEvent, RequestHeaders } from './protocol.js';
 export { closeNats, connectNats, natsFromEnvironment, NatsUnreachableError } from './connect.js';
 export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
 export { startServiceResponder } from './service.js';

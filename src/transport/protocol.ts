@@ -6,7 +6,7 @@
  * event, or, for a plain request, one `result`. Numbering lets the caller see loss and order.
  */
 import { z } from 'zod';
-import { CanonicalResponseSchema, PRIORITIES, StreamEventSchema } from '../domain/index.js';
+import { CanonicalResponseSchema, FailureSchema, PRIORITIES, StreamEventSchema, type StreamEvent } from '../domain/index.js';
 
 /** How often a node says "still working" while a vendor thinks, so callers can tell a dead node fast. */
 export const KEEPALIVE_MS = 1_000;
@@ -18,24 +18,20 @@ export const ServedBySchema = z.strictObject({
   resumed: z.number().int().nonnegative(),
 });
 
-export const ReplyErrorSchema = z.strictObject({
-  code: z.string(),
-  message: z.string(),
-  retryable: z.boolean(),
-  retryAfterMs: z.number().optional(),
-  /** What a stream delivered before it broke (stream_interrupted). */
-  delivered: z.string().optional(),
-  /** The offending field, for invalid requests. */
-  field: z.string().optional(),
-});
+/** The domain's one failure shape: every failure, plain or streamed, arrives as an `error` reply. */
+export const ReplyErrorSchema = FailureSchema;
 export type ReplyError = z.infer<typeof ReplyErrorSchema>;
+
+/** What a stream carries before its end; a failure is an `error` reply, never an event. */
+const ReplyEventSchema = StreamEventSchema.refine((event): event is ReplyEvent => event.type !== 'error', { error: 'failures come as an error reply, not an error event' });
+export type ReplyEvent = Exclude<StreamEvent, { type: 'error' }>;
 
 const Envelope = { seq: z.number().int().nonnegative(), node: z.string() };
 
 export const ReplySchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...Envelope, kind: z.literal('accepted'), requestId: z.string() }),
   z.strictObject({ ...Envelope, kind: z.literal('keepalive') }),
-  z.strictObject({ ...Envelope, kind: z.literal('event'), event: StreamEventSchema, servedBy: ServedBySchema.optional() }),
+  z.strictObject({ ...Envelope, kind: z.literal('event'), event: ReplyEventSchema, servedBy: ServedBySchema.optional() }),
   z.strictObject({ ...Envelope, kind: z.literal('result'), response: CanonicalResponseSchema, servedBy: ServedBySchema }),
   z.strictObject({ ...Envelope, kind: z.literal('error'), error: ReplyErrorSchema }),
 ]);

@@ -26,7 +26,7 @@ async function exchange(subject: string, payload: string, head: Record<string, s
   for await (const msg of sub) {
     const reply = ReplySchema.parse(msg.json());
     replies.push(reply);
-    if (reply.kind === 'error' || reply.kind === 'result' || (reply.kind === 'event' && (reply.event.type === 'end' || reply.event.type === 'error'))) break;
+    if (reply.kind === 'error' || reply.kind === 'result' || (reply.kind === 'event' && reply.event.type === 'end')) break;
   }
   sub.unsubscribe();
   return replies;
@@ -72,6 +72,8 @@ describe('router node', () => {
     ['a priority that does not exist', JSON.stringify(body), { 'sy-priority': 'urgent' }, 'header priority'],
     ['a deadline that is not a number', JSON.stringify(body), { 'sy-deadline-ms': 'soon' }, 'header deadlineMs'],
     ['a request id with a dot', JSON.stringify(body), { 'sy-request-id': 'a.b' }, 'header requestId'],
+    ['a user message holding a tool call', JSON.stringify({ ...body, model: 'gpt-4.1', messages: [{ role: 'user', content: [{ type: 'tool_call', id: 't1', name: 'x', arguments: {} }] }] }), {}, 'messages.0.content.0'],
+    ['a 20,000-deep tool schema', `{"model":"gpt-4.1","maxTokens":9,"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"tools":[{"name":"t","inputSchema":{"p":${'['.repeat(20_000)}${']'.repeat(20_000)}}}]}`, {}, 'body'],
   ])('refuses %s with a typed error naming the field, and keeps serving', async (_name, payload, head, field) => {
     const replies = await exchange('sy.req.otherwise', payload, head);
     expect(replies).toHaveLength(1);
@@ -99,10 +101,10 @@ describe('router node', () => {
         const reply = ReplySchema.parse(msg.json());
         seen.push(reply);
         if (reply.kind === 'event' && reply.event.type === 'delta') client.publish('sy.cancel.cancel-me', '');
-        if (reply.kind === 'event' && (reply.event.type === 'error' || reply.event.type === 'end')) break;
+        if (reply.kind === 'error' || (reply.kind === 'event' && reply.event.type === 'end')) break;
       }
       sub.unsubscribe();
-      expect(seen.at(-1)).toMatchObject({ kind: 'event', event: { type: 'error', error: { code: 'cancelled' } } });
+      expect(seen.at(-1)).toMatchObject({ kind: 'error', error: { code: 'cancelled' } });
       await expect.poll(() => Object.values(simulator.simulation.stats.snapshot()).reduce((sum, s) => sum + s.closedByClient, 0)).toBeGreaterThan(0);
     } finally {
       simulator.simulation.faults.remove(fault.id);

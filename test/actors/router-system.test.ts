@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouterSystem, type RouterSystem, type RouterSystemOptions } from '../../actors/index.js';
 import type { Config } from '../../src/config/index.js';
-import { RequestFailedError, type CanonicalRequest, type StreamEvent } from '../../src/domain/index.js';
+import { InvalidRequestError, RequestFailedError, type CanonicalRequest, type StreamEvent } from '../../src/domain/index.js';
 import { FaultSchema, fullAnswerTokens, type FaultSpecInput, type RunningSimulator } from '../../src/simulator/index.js';
 import { createVendorDispatcher } from '../../src/vendors/index.js';
 import { simulatorSecrets, startTestSimulator } from '../helpers/simulator.js';
@@ -133,6 +133,36 @@ describe('router system against the simulator', () => {
     const error = await system.complete({ ...ask('x'), maxTokens: 0 }, { useCase: 'conversation_serving' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
     expect(error).toMatchObject({ code: 'vendor_rejected', retryable: false });
+  });
+
+  it('fails over from a vendor-region whose credential is missing here, marks it unusable, and blames no vendor', async () => {
+    ({ simulator, config } = await startTestSimulator({ latencyScale: 0 }));
+    const secrets = simulatorSecrets(simulator);
+    system = createRouterSystem(
+      config,
+      { secrets: (source) => ('env' in source && source.env === 'ANTHROPIC_API_KEY' ? Promise.reject(new Error('the environment variable ANTHROPIC_API_KEY is not set')) : secrets(source)), dispatcher },
+      { environment: 'us_prod' },
+    );
+    // otherwise: LoadBalanced(anthropic, bedrock/us-west-2); the first request to reach anthropic fails over.
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => system.complete(ask(`q${i}`))));
+    expect(results.every((r) => r.servedBy.deployment === 'claude-sonnet-4@bedrock/us-west-2')).toBe(true);
+    expect(results.some((r) => r.attempts === 2)).toBe(true);
+    expect(system.fleet.snapshot().vendorRegions.anthropic).toBe('unusable');
+    expect(system.fleet.unusableVendorRegions().anthropic).toMatch(/apiKey credential is not available: the environment variable ANTHROPIC_API_KEY is not set/);
+    expect(system.fleet.counts('claude-sonnet-4@anthropic')?.local).toMatchObject({ requests: 0, faults: 0 });
+  });
+
+  it('ends a request an adapter finds invalid after one attempt, spending no retry', async () => {
+    await setup();
+    const refusing = new Map([...Object.values(config.vendorRegions)].map((vr) => [vr.id, { vendorRegion: vr, complete: () => Promise.reject(new InvalidRequestError('messages.0', 'not for this model')), stream: () => Promise.reject(new InvalidRequestError('messages.0', 'not for this model')) }]));
+    await system.stop();
+    system = createRouterSystem(config, { secrets: simulatorSecrets(simulator), dispatcher, adapters: refusing }, { environment: 'us_prod' });
+    const stream = system.stream(ask('x'));
+    for await (const _event of stream) void _event;
+    const outcome = await stream.outcome;
+    expect(outcome.attempts).toHaveLength(1);
+    expect(outcome.failure).toMatchObject({ code: 'invalid_request', field: 'messages.0', retryable: false });
+    expect(system.retriesGranted()).toBe(0);
   });
 
   it('leaves no actor running after requests end, however they end', async () => {

@@ -9,7 +9,7 @@ import { connect, type Msg, type NatsConnection, type Subscription } from '@nats
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, createClient, type SwitchyardClient } from '../../src/client/index.js';
 import { RequestFailedError, type CanonicalRequest, type CanonicalResponse, type StreamEvent } from '../../src/domain/index.js';
-import { Header, ROUTER_QUEUE, requestWildcard, type ReplyBody } from '../../src/transport/index.js';
+import { Header, ROUTER_QUEUE, requestWildcard, type ReplyBody, type ReplyEvent } from '../../src/transport/index.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
 const IDLE_MS = 400;
@@ -120,7 +120,7 @@ async function collect(stream: AsyncIterable<StreamEvent>, events: StreamEvent[]
   return events;
 }
 
-const EVENTS: StreamEvent[] = [
+const EVENTS: ReplyEvent[] = [
   { type: 'start', id: 'msg_1', model: 'claude-sonnet-4-20250514' },
   { type: 'delta', index: 0, delta: { type: 'text', text: 'Hi' } },
   { type: 'delta', index: 0, delta: { type: 'text', text: ' there' } },
@@ -212,12 +212,12 @@ describe('typed errors', () => {
     expect(refused).toMatchObject({ code: 'invalid_request', field: 'messages.0' });
   });
 
-  it('throws an error event from the stream iterator with what was delivered', async () => {
+  it('throws a failure mid-stream from the stream iterator with what was delivered', async () => {
     await fakeRouter('node-a', (x) => {
       x.send({ kind: 'accepted', requestId: x.requestId });
       x.send({ kind: 'event', event: EVENTS[0]! });
       x.send({ kind: 'event', event: EVENTS[1]! });
-      x.send({ kind: 'event', event: { type: 'error', error: { code: 'stream_interrupted', message: 'vendor stream broke', retryable: true } } });
+      x.send({ kind: 'error', error: { code: 'stream_interrupted', message: 'vendor stream broke', retryable: true } });
     });
     const c = await client();
     const stream = c.stream(REQUEST);

@@ -29,7 +29,7 @@ interface NodeState {
   fleet: { vendorRegions: Record<string, string>; deployments: Record<string, string> };
 }
 
-const SEVERITY = ['healthy', 'degraded', 'halfOpen', 'open', 'drained'];
+const SEVERITY = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
 
 export async function gatherStatus(nc: NatsConnection): Promise<{ nodes: NodeState[]; deployments: Record<string, { nodes: Record<string, string>; merged: string }> }> {
   const nodes: NodeState[] = [];

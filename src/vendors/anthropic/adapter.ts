@@ -7,6 +7,7 @@ import { malformedResponse, type FailureSource } from '../classify.js';
 import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
 import { failureOf, readJsonBody, sseBody } from '../response.js';
 import { createVendorStream } from '../stream.js';
+import { readCredential } from '../credentials.js';
 import type { AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { anthropicFailure } from './errors.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from './stream.js';
@@ -19,11 +20,9 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export const createAnthropicAdapter: AdapterFactory = (vendorRegion, deps) => {
   const source: FailureSource = { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id };
   const now = deps.now ?? (() => performance.now());
-  const apiKeySource = vendorRegion.credentials.apiKey;
 
   async function send(request: CanonicalRequest, options: CallOptions, stream: boolean) {
-    if (!apiKeySource) throw new Error(`${vendorRegion.id}: no apiKey credential configured`);
-    const apiKey = await deps.secrets(apiKeySource);
+    const apiKey = await readCredential(vendorRegion, deps.secrets, 'apiKey');
     const response = await sendVendorRequest(source, deps.dispatcher, options, {
       url: `${vendorRegion.baseUrl.replace(/\/$/, '')}/v1/messages`,
       headers: {

@@ -5,6 +5,7 @@
  * Azure quirks (an empty-choices first chunk, codes such as "429" or `DeploymentNotFound`,
  * `retry-after-ms`) are handled by the shared decoder, error reader and classifier.
  */
+import { CredentialsMissingError } from '../../domain/index.js';
 import type { AdapterFactory } from '../types.js';
 import { createChatCompletionsAdapter } from '../openai/adapter.js';
 
@@ -14,7 +15,7 @@ export const createAzureAdapter: AdapterFactory = (vendorRegion, deps) => {
     url: (deployment) => {
       const { apiVersion } = vendorRegion;
       // The config check requires it; like a missing key, it is a setup mistake, not a vendor fault.
-      if (!apiVersion) throw new Error(`${vendorRegion.id}: no apiVersion configured (Azure OpenAI needs one, e.g. 2024-10-21)`);
+      if (!apiVersion) throw new CredentialsMissingError(vendorRegion.id, 'no apiVersion in the config (Azure OpenAI needs one, e.g. 2024-10-21)');
       // An Azure deployment's vendor model id is the deployment's name, which sits in the path.
       const name = encodeURIComponent(deployment.vendorModelId);
       return `${base}/openai/deployments/${name}/chat/completions?api-version=${encodeURIComponent(apiVersion)}`;

@@ -10,6 +10,7 @@ import { header, retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest } from '../http.js';
 import { expectContentType, failureOf, readJsonBody, jsonOrUndefined } from '../response.js';
 import { createVendorStream } from '../stream.js';
+import { readCredential, readOptionalCredential } from '../credentials.js';
 import type { AdapterDeps, AdapterFactory, CallOptions } from '../types.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from '../anthropic/stream.js';
 import { fromAnthropicResponse, toAnthropicRequest } from '../anthropic/translate.js';
@@ -87,12 +88,10 @@ export const createBedrockAdapter: AdapterFactory = (vendorRegion, deps) => {
 
 /** An empty session token (as the example fleet's environment gives) means static keys. */
 async function awsCredentials(vendorRegion: VendorRegion, deps: AdapterDeps): Promise<AwsCredentials> {
-  const { accessKeyId, secretAccessKey, sessionToken } = vendorRegion.credentials;
-  if (!accessKeyId || !secretAccessKey) throw new Error(`${vendorRegion.id}: no accessKeyId/secretAccessKey credential configured`);
   const [id, secret, token] = await Promise.all([
-    deps.secrets(accessKeyId),
-    deps.secrets(secretAccessKey),
-    sessionToken ? deps.secrets(sessionToken) : Promise.resolve(''),
+    readCredential(vendorRegion, deps.secrets, 'accessKeyId'),
+    readCredential(vendorRegion, deps.secrets, 'secretAccessKey'),
+    readOptionalCredential(vendorRegion, deps.secrets, 'sessionToken'),
   ]);
   return { accessKeyId: id, secretAccessKey: secret, ...(token !== '' && { sessionToken: token }) };
 }

@@ -11,6 +11,7 @@ import { MalformedStreamError } from '../malformed.js';
 import { failureOf, readJsonBody, sseBody } from '../response.js';
 import type { SseEvent } from '../sse.js';
 import { createVendorStream } from '../stream.js';
+import { readCredential } from '../credentials.js';
 import type { AdapterDeps, AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { openaiFailure } from './errors.js';
 import { OpenAIStreamDecoder, streamErrorEvent } from './stream.js';
@@ -36,11 +37,9 @@ export const createOpenAIAdapter: AdapterFactory = (vendorRegion, deps) =>
 export function createChatCompletionsAdapter(vendorRegion: VendorRegion, deps: AdapterDeps, endpoint: ChatCompletionsEndpoint): VendorAdapter {
   const source: FailureSource = { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id };
   const now = deps.now ?? (() => performance.now());
-  const apiKeySource = vendorRegion.credentials.apiKey;
 
   async function send(request: CanonicalRequest, options: CallOptions, stream: boolean) {
-    if (!apiKeySource) throw new Error(`${vendorRegion.id}: no apiKey credential configured`);
-    const apiKey = await deps.secrets(apiKeySource);
+    const apiKey = await readCredential(vendorRegion, deps.secrets, 'apiKey');
     const response = await sendVendorRequest(source, deps.dispatcher, options, {
       url: endpoint.url(options.deployment),
       headers: {

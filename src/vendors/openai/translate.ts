@@ -13,6 +13,7 @@
  * - `cacheWriteTokens` folds into `prompt_tokens`; image `detail` is dropped.
  * - A system or developer message in mid-conversation moves to the top of the system prompt.
  */
+import { InvalidRequestError } from '../../domain/index.js';
 import type {
   CanonicalRequest,
   CanonicalResponse,
@@ -54,9 +55,9 @@ export const DEFAULT_MAX_TOKENS = 4096;
 export function toOpenAIRequest(request: CanonicalRequest, model: string, options: { stream?: boolean } = {}): OpenAIRequest {
   const messages: OpenAIChatMessage[] = [];
   if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
-  for (const message of request.messages) {
-    if (message.role === 'user') messages.push(...userToOpenAI(message.content));
-    else messages.push(assistantToOpenAI(message.content));
+  for (const [i, message] of request.messages.entries()) {
+    if (message.role === 'user') messages.push(...userToOpenAI(message.content, `messages.${i}.content`));
+    else messages.push(assistantToOpenAI(message.content, `messages.${i}.content`));
   }
   const body: OpenAIRequest = { model, messages, max_tokens: request.maxTokens };
   if (request.temperature !== undefined) body.temperature = request.temperature;
@@ -86,10 +87,10 @@ export function toOpenAIRequest(request: CanonicalRequest, model: string, option
  * OpenAI wants each tool result as its own `tool` message directly after the assistant turn that
  * called it, so those come first, and whatever else the user said follows in one user message.
  */
-function userToOpenAI(content: readonly ContentBlock[]): OpenAIChatMessage[] {
+function userToOpenAI(content: readonly ContentBlock[], path: string): OpenAIChatMessage[] {
   const toolMessages: OpenAIToolMessage[] = [];
   const rest: (OpenAITextPart | OpenAIImageUrlPart)[] = [];
-  for (const block of content) {
+  for (const [j, block] of content.entries()) {
     switch (block.type) {
       case 'text':
         rest.push({ type: 'text', text: block.text });
@@ -103,7 +104,8 @@ function userToOpenAI(content: readonly ContentBlock[]): OpenAIChatMessage[] {
         for (const inner of block.content) if (inner.type === 'image') rest.push(imageToOpenAI(inner));
         break;
       case 'tool_call':
-        throw new Error(`a user message cannot hold tool call ${block.id} (${block.name}); only the assistant calls tools`);
+        // The canonical schema refuses this already; kept so a translation never sends it on.
+        throw new InvalidRequestError(`${path}.${j}`, `a user message cannot hold tool call ${block.id} (${block.name}); only the assistant calls tools`);
     }
   }
   const messages: OpenAIChatMessage[] = [...toolMessages];
@@ -120,10 +122,10 @@ function toolResultContent(block: ToolResultBlock): OpenAIToolMessage['content']
   return texts.length === 1 ? only.text : texts.map((t) => ({ type: 'text' as const, text: t.text }));
 }
 
-function assistantToOpenAI(content: readonly ContentBlock[]): OpenAIAssistantMessage {
+function assistantToOpenAI(content: readonly ContentBlock[], path: string): OpenAIAssistantMessage {
   const texts: OpenAITextPart[] = [];
   const toolCalls: OpenAIToolCall[] = [];
-  for (const block of content) {
+  for (const [j, block] of content.entries()) {
     switch (block.type) {
       case 'text':
         texts.push({ type: 'text', text: block.text });
@@ -133,7 +135,7 @@ function assistantToOpenAI(content: readonly ContentBlock[]): OpenAIAssistantMes
         break;
       case 'image':
       case 'tool_result':
-        throw new Error(`an assistant message cannot hold a ${block.type} block; OpenAI (like Anthropic) takes only text and tool calls there`);
+        throw new InvalidRequestError(`${path}.${j}`, `an assistant message cannot hold a ${block.type} block; OpenAI (like Anthropic) takes only text and tool calls there`);
     }
   }
   const [only] = texts;
@@ -167,7 +169,7 @@ function toolChoiceToOpenAI(choice: ToolChoice): OpenAIToolChoice {
  * OpenAI allows and the canonical form does not (a tool name with dots, `top_p: 0`).
  */
 export function fromOpenAIRequest(body: OpenAIRequest): CanonicalRequest {
-  if (body.n != null && body.n > 1) throw new Error(`n = ${body.n} asks for several answers; only n = 1 is supported`);
+  if (body.n != null && body.n > 1) throw new InvalidRequestError('n', `n = ${body.n} asks for several answers; only n = 1 is supported`);
   const system: string[] = [];
   const messages: Message[] = [];
   // Consecutive tool messages become one user message, which also takes the user message that

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { CanonicalRequest } from '../../domain/index.js';
+import { CredentialsMissingError, type CanonicalRequest } from '../../domain/index.js';
 import type { VendorRegion } from '../../config/index.js';
 import { anthropicCalls } from '../anthropic/adapter.js';
 import { anthropicFailure } from '../anthropic/errors.js';
@@ -15,6 +15,7 @@ import type { FailureSource, HttpFailure } from '../classify.js';
 import { retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
 import { failureOf, jsonOrUndefined } from '../response.js';
+import { readCredential } from '../credentials.js';
 import type { AdapterDeps, AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { serviceAccountTokens, type AccessTokenSource } from './token.js';
 
@@ -22,16 +23,17 @@ import { serviceAccountTokens, type AccessTokenSource } from './token.js';
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
 export const createVertexAdapter: AdapterFactory = (vendorRegion, deps) => {
-  const keySource = vendorRegion.credentials.serviceAccount;
   const tokens = serviceAccountTokens({
     source: { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id },
     dispatcher: deps.dispatcher,
     tokenUrl: vendorRegion.tokenUrl,
     readKey: async () => {
-      if (!keySource) throw new Error('no serviceAccount credential configured');
-      const value = await deps.secrets(keySource);
+      const value = await readCredential(vendorRegion, deps.secrets, 'serviceAccount');
       // Google's convention: GOOGLE_APPLICATION_CREDENTIALS holds the key file's path, not the key.
-      return value.trimStart().startsWith('{') ? value : readFile(value.trim(), 'utf8');
+      if (value.trimStart().startsWith('{')) return value;
+      return readFile(value.trim(), 'utf8').catch((error: unknown) => {
+        throw new CredentialsMissingError(vendorRegion.id, `the service-account key file named by the serviceAccount credential cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      });
     },
   });
   return vertexAdapter(vendorRegion, deps, tokens);
@@ -73,7 +75,7 @@ export function vertexAdapter(vendorRegion: VendorRegion, deps: AdapterDeps, tok
 }
 
 export function predictUrl(vendorRegion: VendorRegion, vendorModelId: string, stream: boolean): string {
-  if (!vendorRegion.projectId) throw new Error(`${vendorRegion.id}: no projectId configured`);
+  if (!vendorRegion.projectId) throw new CredentialsMissingError(vendorRegion.id, 'no projectId in the config (Vertex AI needs the Google Cloud project)');
   const base = vendorRegion.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
   const segments = [
     'v1/projects',

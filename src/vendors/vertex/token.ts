@@ -7,7 +7,7 @@
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ErrorCode, VendorError, type VendorErrorCode } from '../../domain/index.js';
+import { CredentialsMissingError, ErrorCode, VendorError, type VendorErrorCode } from '../../domain/index.js';
 import { cancelledCall, transportFailure, type FailureSource } from '../classify.js';
 import { readBodyText } from '../http.js';
 
@@ -114,6 +114,8 @@ async function loadKey(source: FailureSource, readKey: () => Promise<string>): P
   try {
     text = await readKey();
   } catch (error) {
+    // A key that is not where the config says is our configuration, not the vendor's refusal.
+    if (error instanceof CredentialsMissingError) throw error;
     throw credentialError(source, `the service-account key could not be read: ${messageOf(error)}`, undefined, error);
   }
   let json: unknown;

@@ -56,7 +56,11 @@ const canonicalRequest: fc.Arbitrary<CanonicalRequest> = fc.record(
     model: nonEmpty,
     system: fc.string({ maxLength: 40 }),
     messages: fc.array(
-      fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const), content: fc.array(fc.oneof(text, image, toolCall, toolResult), { minLength: 1, maxLength: 4 }) }, plain),
+      // Each role says only what every vendor lets it say (canonical.ts): the user shows images and returns tool results, the assistant calls tools.
+      fc.oneof(
+        fc.record({ role: fc.constant('user' as const), content: fc.array(fc.oneof(text, image, toolResult), { minLength: 1, maxLength: 4 }) }, plain),
+        fc.record({ role: fc.constant('assistant' as const), content: fc.array(fc.oneof(text, toolCall), { minLength: 1, maxLength: 4 }) }, plain),
+      ),
       { minLength: 1, maxLength: 4 },
     ),
     tools: fc.array(fc.record({ name: toolName, description: fc.string(), inputSchema: jsonObject }, { requiredKeys: ['name', 'inputSchema'], ...plain }), { maxLength: 3 }),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CanonicalRequestSchema, CanonicalResponseSchema, type CanonicalRequest, type CanonicalResponse, type StopReason } from '../../../src/domain/index.js';
+import { CanonicalRequestSchema, InvalidRequestError, CanonicalResponseSchema, type CanonicalRequest, type CanonicalResponse, type StopReason } from '../../../src/domain/index.js';
 import {
   DEFAULT_MAX_TOKENS,
   fromOpenAIRequest,
@@ -179,11 +179,22 @@ describe('toOpenAIRequest', () => {
     expect(plain).not.toHaveProperty('stream_options');
   });
 
-  it('refuses a tool call in a user message and an image in an assistant message', () => {
+  it('refuses a tool call in a user message and an image in an assistant message, as the caller\'s error naming the block', () => {
     const call = { type: 'tool_call' as const, id: 'c1', name: 'f', arguments: {} };
-    expect(() => toOpenAIRequest({ model: 'm', messages: [{ role: 'user', content: [call] }], maxTokens: 1 }, 'x')).toThrow(/tool call c1/);
     const image = { type: 'image' as const, source: { kind: 'url' as const, url: 'https://example.com/a.png' } };
-    expect(() => toOpenAIRequest({ model: 'm', messages: [{ role: 'assistant', content: [image] }], maxTokens: 1 }, 'x')).toThrow(/assistant message/);
+    const refusal = (request: Parameters<typeof toOpenAIRequest>[0]) => {
+      try {
+        toOpenAIRequest(request, 'x');
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const inUser = refusal({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, call] }], maxTokens: 1 });
+    expect(inUser).toBeInstanceOf(InvalidRequestError);
+    expect(inUser).toMatchObject({ field: 'messages.0.content.1', message: expect.stringMatching(/tool call c1/) });
+    const inAssistant = refusal({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }, { role: 'assistant', content: [image] }], maxTokens: 1 });
+    expect(inAssistant).toMatchObject({ code: 'invalid_request', field: 'messages.1.content.0', message: expect.stringMatching(/assistant message/) });
   });
 });
 
