@@ -1,29 +1,39 @@
 /**
  * A router node on the bus: takes requests from `sy.req.>` in the queue group `sy-routers`, runs
- * each through the router system, and answers on the request's inbox with the numbered messages
- * of the request protocol (src/transport/protocol.ts). Cancels on `sy.cancel.<id>`, answers
- * `sy.admin.state` and `sy.admin.drain.<node>`, and drains on request: no new work, the work in
- * flight finished within a grace period.
+ * each through the router system, and answers on the request's inbox with the messages of the
+ * request protocol (src/transport/protocol.ts). Honours cancels and replay requests that carry the
+ * caller's token (held-requests.ts), answers `sy.admin.state`, `sy.admin.drain.<node>` and `$SRV`,
+ * and drains on request: no new work, the work in flight finished within a grace period.
+ *
+ * Everything on the bus may be forged: a reply goes only to an inbox (reply-guard.ts), a drain
+ * needs an explicit command, and every refusal is counted and logged, at most once per interval.
  */
-import { nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Config } from '../src/config/index.js';
-import { CanonicalRequestSchema, ErrorCode, RequestFailedError, requestLimitError } from '../src/domain/index.js';
+import { ErrorCode, RequestFailedError, type CanonicalRequest, type Failure } from '../src/domain/index.js';
+import { silentLogger, ThrottledWarnings, type Logger } from '../src/observability/index.js';
 import {
-  Header,
-  KEEPALIVE_MS,
-  RequestHeadersSchema,
-  ROUTER_QUEUE,
   adminDrainSubject,
   adminStateSubject,
-  cancelSubject,
+  cancelWildcard,
+  declineMessage,
+  DEFAULT_REPLY_PREFIXES,
+  DrainCommandSchema,
+  isInboxSubject,
+  KEEPALIVE_MS,
+  readRequest,
+  ReplyLog,
+  replayWildcard,
+  requestIdOfControlSubject,
   requestWildcard,
+  ROUTER_QUEUE,
   startServiceResponder,
-  useCaseOfRequestSubject,
   usageSubject,
-  type ReplyBody,
-  type ReplyError,
+  type RequestHeaders,
 } from '../src/transport/index.js';
 import { startGossip, type Gossip } from './gossip.js';
+import { DEFAULT_HELD_LIMITS, HeldRequests, type HeldRequest, type HeldRequestLimits } from './held-requests.js';
 import { createRouterSystem, type RouterSystem, type RouterSystemDeps, type RouterSystemOptions } from './router-system.js';
 
 export interface RouterNodeOptions {
@@ -38,25 +48,51 @@ export interface RouterNodeOptions {
   version?: string;
   /** How often digests and heartbeats go out (default 1 s). */
   gossipIntervalMs?: number;
+  /** Reply subjects must start with one of these (default `_INBOX.`). */
+  replyPrefixes?: readonly string[];
+  heldLimits?: Partial<HeldRequestLimits>;
+  log?: Logger;
+  /** Vendor-regions this node cannot call (credentials missing here), with why: never tried, never gossiped. */
+  unusable?: Readonly<Record<string, string>>;
+}
+
+export interface RouterNodeCounts {
+  taken: number;
+  inFlight: number;
+  failed: number;
+  /** Messages refused, by why: a reply subject that is no inbox, a cancel without the caller's token, ... */
+  refused: Record<string, number>;
 }
 
 export interface RouterNode {
   nodeId: string;
   system: RouterSystem;
   gossip: Gossip;
-  /** Requests this node has taken, ended, and failed; for status. */
-  counts(): { taken: number; inFlight: number; failed: number };
+  counts(): RouterNodeCounts;
   state(): 'serving' | 'draining' | 'stopped';
   drain(graceMs?: number): Promise<void>;
+  /** Settles once the node has stopped, however the drain was asked for (a signal, `sy.admin.drain`). */
+  stopped: Promise<void>;
 }
 
 export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const { connection: nc, nodeId } = options;
   const prefix = options.prefix;
+  const replyPrefixes = options.replyPrefixes ?? DEFAULT_REPLY_PREFIXES;
+  const log = (options.log ?? silentLogger()).child({ component: 'router-node', node: nodeId });
+  const warnings = new ThrottledWarnings(log);
   const system = createRouterSystem(options.config, options.deps, options.system);
+  for (const [vendorRegion, reason] of Object.entries(options.unusable ?? {})) system.fleet.markUnusable(vendorRegion, reason);
   let state: 'serving' | 'draining' | 'stopped' = 'serving';
   const counts = { taken: 0, inFlight: 0, failed: 0 };
-  const subscriptions: Subscription[] = [];
+  const publish = (subject: string, data: string): void => {
+    try {
+      nc.publish(subject, data);
+    } catch {
+      // Closed: the caller notices the silence and its client retries elsewhere.
+    }
+  };
+  const held = new HeldRequests(nodeId, publish, { ...DEFAULT_HELD_LIMITS, ...options.heldLimits });
   const gossip = startGossip({
     connection: nc,
     fleet: system.fleet,
@@ -67,6 +103,14 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     intervalMs: options.gossipIntervalMs,
     prefix,
   });
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const toInbox = (msg: Msg, kind: string): msg is Msg & { reply: string } => {
+    if (isInboxSubject(msg.reply, replyPrefixes)) return true;
+    warnings.warn(kind, { subject: msg.subject, reply: msg.reply ?? null }, 'refused to answer: the reply subject is not an inbox');
+    return false;
+  };
 
   // Service discovery ($SRV): any NATS tooling can find and measure the router nodes.
   const service = startServiceResponder(
@@ -83,61 +127,98 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
         { name: 'drain', subject: adminDrainSubject(nodeId, prefix) },
       ],
     },
-    { info: () => ({ state, ...counts }) },
-  );
-  const requests = nc.subscribe(requestWildcard(prefix), {
-    queue: ROUTER_QUEUE,
-    callback: (error, msg) => {
-      if (!error) void serve(msg);
+    {
+      info: () => ({ state, ...counts }),
+      replyAllowed: (reply) => isInboxSubject(reply, replyPrefixes),
+      onRefused: (msg) => warnings.warn('srv_reply_subject', { subject: msg.subject, reply: msg.reply ?? null }, 'refused to answer: the reply subject is not an inbox'),
     },
-  });
-  subscriptions.push(requests);
-  subscriptions.push(
-    nc.subscribe(adminStateSubject(prefix), {
-      callback: (_error, msg) => {
-        msg.respond(
-          JSON.stringify({
-            nodeId,
-            state,
-            environment: options.system.environment,
-            counts,
-            peers: gossip.peers().map((p) => p.id),
-            fleet: system.fleet.snapshot(),
-            views: [...system.fleet.views().values()],
-          }),
-        );
-      },
-    }),
-    nc.subscribe(adminDrainSubject(nodeId, prefix), {
-      callback: (_error, msg) => {
-        msg.respond(JSON.stringify({ nodeId, draining: true }));
-        void node.drain();
-      },
-    }),
   );
+  const subscribe = (subject: string, handle: (msg: Msg) => void, queue?: string): Subscription =>
+    nc.subscribe(subject, {
+      ...(queue ? { queue } : {}),
+      callback: (error, msg) => {
+        if (!error) handle(msg);
+      },
+    });
+  const requests = subscribe(requestWildcard(prefix), (msg) => serve(msg), ROUTER_QUEUE);
+  const subscriptions: Subscription[] = [
+    requests,
+    subscribe(cancelWildcard(prefix), (msg) => control(msg, 'cancel')),
+    subscribe(replayWildcard(prefix), (msg) => control(msg, 'replay')),
+    subscribe(adminStateSubject(prefix), (msg) => {
+      if (!toInbox(msg, 'admin_reply_subject')) return;
+      msg.respond(
+        JSON.stringify({
+          nodeId,
+          state,
+          environment: options.system.environment,
+          counts: node.counts(),
+          peers: gossip.peers().map((p) => p.id),
+          fleet: system.fleet.snapshot(),
+          unusable: system.fleet.unusableVendorRegions(),
+          views: [...system.fleet.views().values()],
+        }),
+      );
+    }),
+    subscribe(adminDrainSubject(nodeId, prefix), (msg) => {
+      if (!toInbox(msg, 'admin_reply_subject')) return;
+      let command: unknown;
+      try {
+        command = msg.json();
+      } catch {
+        command = undefined;
+      }
+      if (!DrainCommandSchema.safeParse(command).success) {
+        warnings.warn('admin_command', { subject: msg.subject }, 'refused a drain without the explicit command body');
+        msg.respond(JSON.stringify({ nodeId, error: 'body: expected {"command":"drain"}' }));
+        return;
+      }
+      msg.respond(JSON.stringify({ nodeId, draining: true }));
+      log.info({ event: 'drain_requested' }, 'drain requested over NATS');
+      void node.drain();
+    }),
+  ];
 
-  async function serve(msg: Msg): Promise<void> {
-    if (!msg.reply) return;
-    const reply = msg.reply;
-    let seq = 0;
-    const send = (body: ReplyBody) => nc.publish(reply, JSON.stringify({ ...body, seq: seq++, node: nodeId }));
-    const fail = (error: ReplyError) => send({ kind: 'error', error });
+  /** `sy.cancel.<id>` and `sy.replay.<id>` reach every node; held-requests.ts decides. */
+  function control(msg: Msg, kind: 'cancel' | 'replay'): void {
+    const requestId = requestIdOfControlSubject(msg.subject, prefix);
+    if (!requestId) return;
+    const refusal = kind === 'cancel' ? held.cancel(requestId, msg.data) : held.replay(requestId, msg.data);
+    if (refusal) warnings.warn(`${kind}_${refusal}`, { requestId }, `refused a ${kind} that does not carry the caller's token`);
+  }
 
-    const parsed = parseRequest(msg);
-    if ('error' in parsed) return fail(parsed.error);
-    const { request, head, useCase } = parsed;
-    const requestId = head.requestId ?? nuid.next();
+  function serve(msg: Msg): void {
+    if (!toInbox(msg, 'reply_subject')) return;
+    const intake = readRequest(msg, prefix);
+    const requestId = intake.head?.requestId ?? randomUUID();
+    if ('error' in intake) return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error: intake.error });
+    const { request, head, useCase } = intake;
+    if (head.avoidNodes?.includes(nodeId)) return publish(msg.reply, declineMessage(requestId, nodeId, 'the caller has just seen this node fail'));
+    if (held.inFlight(requestId)) {
+      const error: Failure = { code: ErrorCode.InvalidRequest, message: `header requestId: ${requestId} is already in flight on this node`, retryable: false, field: 'header requestId' };
+      return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error });
+    }
+    const token = head.callerToken ?? randomBytes(18).toString('base64url');
+    const entry = held.open(requestId, msg.reply, token);
     counts.taken++;
     counts.inFlight++;
-    send({ kind: 'accepted', requestId });
-    const keepalive = setInterval(() => send({ kind: 'keepalive' }), KEEPALIVE_MS);
-    const controller = new AbortController();
-    const cancel = nc.subscribe(cancelSubject(requestId, prefix), { max: 1, callback: () => controller.abort() });
+    // A token the caller did not send goes back to it alone, so it can cancel and ask for replays.
+    entry.log.send({ kind: 'accepted', ...(head.callerToken ? {} : { token }) });
+    void run(entry, request, head, useCase);
+  }
+
+  async function run(entry: HeldRequest, request: CanonicalRequest, head: RequestHeaders, useCase: string): Promise<void> {
+    const { log: replies, requestId } = entry;
+    const keepalive = setInterval(() => replies.keepalive(), KEEPALIVE_MS);
     const started = Date.now();
     const startedNs = process.hrtime.bigint();
-    let outcome = 'ok';
+    let outcome: string = 'ok';
+    const fail = (failure: Failure): void => {
+      outcome = failure.code;
+      replies.send({ kind: 'error', error: failure });
+    };
     try {
-      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: controller.signal };
+      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: entry.controller.signal };
       if (head.stream === '1') {
         const stream = system.stream(request, requestOptions);
         for await (const event of stream) {
@@ -145,30 +226,24 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
           if (event.type === 'error') continue;
           if (event.type === 'end') {
             const result = await stream.outcome;
-            send({ kind: 'event', event, ...(result.servedBy ? { servedBy: { ...result.servedBy, attempts: result.attempts.length, resumed: result.resumed } } : {}) });
-          } else send({ kind: 'event', event });
+            replies.send({ kind: 'event', event, ...(result.servedBy ? { servedBy: { ...result.servedBy, attempts: result.attempts.length, resumed: result.resumed } } : {}) });
+          } else replies.send({ kind: 'event', event });
         }
         const result = await stream.outcome;
-        if (!result.ok) {
-          const failure = result.failure ?? { code: ErrorCode.Internal, message: 'the request ended without an answer', retryable: false };
-          outcome = failure.code;
-          fail(failure);
-        }
+        if (!result.ok) fail(result.failure ?? { code: ErrorCode.Internal, message: 'the request ended without an answer', retryable: false });
       } else {
         const result = await system.complete(request, requestOptions);
-        send({ kind: 'result', response: result.response, servedBy: { ...result.servedBy, attempts: result.attempts, resumed: result.resumed } });
+        replies.send({ kind: 'result', response: result.response, servedBy: { ...result.servedBy, attempts: result.attempts, resumed: result.resumed } });
       }
     } catch (error) {
-      const failure = replyError(error);
-      outcome = failure.code;
-      fail(failure);
+      fail(replyError(error));
     } finally {
       clearInterval(keepalive);
-      cancel.unsubscribe();
+      held.finish(requestId);
       counts.inFlight--;
       if (outcome !== 'ok') counts.failed++;
       service.record('requests', Number(process.hrtime.bigint() - startedNs), outcome === 'ok' ? undefined : outcome);
-      nc.publish(
+      publish(
         usageSubject(prefix),
         JSON.stringify({ requestId, node: nodeId, tenant: head.tenant, useCase, model: request.model, outcome, durationMs: Date.now() - started }),
       );
@@ -179,64 +254,37 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     nodeId,
     system,
     gossip,
-    counts: () => ({ ...counts }),
+    stopped,
+    counts: () => ({ ...counts, refused: warnings.totals() }),
     state: () => state,
     async drain(graceMs) {
-      if (state !== 'serving') return;
+      if (state !== 'serving') return stopped;
       state = 'draining';
       // Stop taking requests first, so the queue group sends new ones to other nodes.
-      await requests.drain();
+      await requests.drain().catch(() => undefined);
       await system.drain(graceMs ?? options.graceMs ?? 30_000);
       for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
+      held.stop();
       await service.stop();
       await gossip.stop();
       await system.stop();
       state = 'stopped';
+      resolveStopped();
     },
   };
   return node;
 }
 
-type Parsed = { request: ReturnType<typeof CanonicalRequestSchema.parse>; head: ReturnType<typeof RequestHeadersSchema.parse>; useCase: string } | { error: ReplyError };
-
-/** A malformed request gets a typed error naming the field; it never reaches the router. */
-function parseRequest(msg: Msg): Parsed {
-  const useCase = useCaseOfRequestSubject(msg.subject);
-  if (!useCase) return { error: { code: 'invalid_request', message: `subject "${msg.subject}" names no use case`, retryable: false, field: 'subject' } };
-  const head = RequestHeadersSchema.safeParse({
-    tenant: msg.headers?.get(Header.Tenant) || undefined,
-    priority: msg.headers?.get(Header.Priority) || undefined,
-    deadlineMs: msg.headers?.get(Header.DeadlineMs) || undefined,
-    requestId: msg.headers?.get(Header.RequestId) || undefined,
-    stream: msg.headers?.get(Header.Stream) || undefined,
-  });
-  if (!head.success) {
-    const issue = head.error.issues[0];
-    const field = `header ${String(issue?.path[0] ?? '')}`;
-    return { error: { code: 'invalid_request', message: `${field}: ${issue?.message ?? 'invalid'}`, retryable: false, field } };
-  }
-  // Size and nesting before parsing: a 20,000-deep schema must cost a scan, not a parse and a retry loop.
-  const limits = requestLimitError(msg.data);
-  if (limits) return { error: limits };
-  let json: unknown;
-  try {
-    json = msg.json();
-  } catch {
-    return { error: { code: 'invalid_request', message: 'body: not JSON; send a canonical request', retryable: false, field: 'body' } };
-  }
-  const body = CanonicalRequestSchema.safeParse(json);
-  if (!body.success) {
-    const issue = body.error.issues[0];
-    const field = issue?.path.map(String).join('.') || 'body';
-    return { error: { code: 'invalid_request', message: `${field}: ${issue?.message ?? 'invalid'}`, retryable: false, field } };
-  }
-  return { request: body.data, head: head.data, useCase };
-}
-
-function replyError(error: unknown): ReplyError {
+function replyError(error: unknown): Failure {
   if (error instanceof RequestFailedError) {
-    return { code: error.code, message: error.message, retryable: error.retryable, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}), ...(error.delivered !== undefined ? { delivered: error.delivered } : {}) };
+    return {
+      code: error.code,
+      message: error.message,
+      retryable: error.retryable,
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+      ...(error.delivered !== undefined ? { delivered: error.delivered } : {}),
+      ...(error.field !== undefined ? { field: error.field } : {}),
+    };
   }
-  return { code: 'internal', message: error instanceof Error ? error.message : String(error), retryable: true };
+  return { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), retryable: true };
 }
-

@@ -1,53 +1,52 @@
 /**
- * One try of a request: a fresh inbox, the request published once with that inbox as its reply
- * subject, and the node's numbered replies checked as they arrive (schema, sequence, NATS status)
- * and queued for the reader. An idle timer measures the node's silence, not the reader's pace:
- * keepalives reset it, and a slow reader does not make a live node look dead.
+ * One send of a request: its own request id and caller token, the request published once with a
+ * reply subject of the client's inbox, and the node's replies put back in order. A gap (a NATS
+ * server died between node and caller) is not a failure: the attempt buffers what came early and
+ * asks the node, on `sy.replay.<id>`, for what it missed; a keepalive saying the node sent more
+ * than arrived does the same. Only when the node can no longer replay is the attempt lost.
  */
-import {
-  ClosedConnectionError,
-  createInbox,
-  DrainingConnectionError,
-  InvalidArgumentError,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { ClosedConnectionError, DrainingConnectionError, InvalidArgumentError, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { SwitchyardError } from '../domain/index.js';
-import { cancelSubject, type Reply, ReplySchema } from '../transport/index.js';
+import { cancelSubject, replaySubject, type DataReply, type Reply } from '../transport/index.js';
 import { ClientError } from './errors.js';
+import type { InboxListener, ReplyInbox } from './inbox.js';
+
+/** Replies held while an earlier one is missing; more means the gap will not close. */
+const MAX_EARLY_REPLIES = 4_096;
+/** At most one replay request per this long, however many gaps show. */
+const REPLAY_EVERY_MS = 200;
+
+/** What an attempt tells its exchange. `heard` comes once, with the node's first message of any kind. */
+export type AttemptEvent =
+  | { type: 'heard' }
+  | { type: 'data'; reply: Exclude<DataReply, { kind: 'accepted' }> }
+  | { type: 'declined'; reason: string }
+  | { type: 'lost'; what: string }
+  | { type: 'failed'; error: SwitchyardError };
 
 export interface AttemptSpec {
   nc: NatsConnection;
+  inbox: ReplyInbox;
+  /** The request subject, `sy.req.<usecase>`. */
   subject: string;
   prefix: string;
   requestId: string;
+  callerToken: string;
   payload: Uint8Array;
   headers: MsgHdrs;
-  idleTimeoutMs: number;
+  onEvent: (attempt: Attempt, event: AttemptEvent) => void;
 }
 
-/** A reply worth handing on (keepalives and `accepted` only feed the idle timer), or the node's silence. */
-export type AttemptOutcome =
-  | { type: 'reply'; reply: Exclude<Reply, { kind: 'accepted' | 'keepalive' }> }
-  | { type: 'idle' }
-  /** Replies went missing (a NATS server died between node and caller): as good as silence. */
-  | { type: 'lost'; what: string };
-
-function isTerminal(reply: Reply): boolean {
-  return reply.kind === 'result' || reply.kind === 'error' || (reply.kind === 'event' && reply.event.type === 'end');
-}
-
-export class Attempt {
+export class Attempt implements InboxListener {
   readonly requestId: string;
-  private readonly queue: AttemptOutcome[] = [];
-  private failure: SwitchyardError | undefined;
-  private wake: (() => void) | undefined;
+  /** The node holding this request, once it has said anything. */
+  node: string | undefined;
+  /** When the node was last heard from (Date.now()). */
+  lastHeard = Date.now();
   private nextSeq = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private sub: Subscription | undefined;
-  /** No more messages will be taken: a terminal reply, silence, a failure, or close(). */
+  private readonly early = new Map<number, DataReply>();
+  private lastReplayAsk = -Infinity;
+  private closeInbox: (() => void) | undefined;
   private done = false;
   private cancelSent = false;
 
@@ -55,136 +54,106 @@ export class Attempt {
     this.requestId = spec.requestId;
   }
 
-  /** Subscribes before publishing, so neither the first reply nor a no-responders status can be missed. */
+  /** Registers its reply subject before publishing, so neither the first reply nor a no-responders status can be missed. */
   start(): void {
-    const inbox = createInbox();
     try {
-      this.sub = this.spec.nc.subscribe(inbox, { callback: (err, msg) => this.onMessage(err, msg) });
-      this.armIdle();
-      this.spec.nc.publish(this.spec.subject, this.spec.payload, { reply: inbox, headers: this.spec.headers });
-    } catch (err) {
-      this.fail(sendError(err, this.spec.subject));
+      const { subject, close } = this.spec.inbox.register(this);
+      this.closeInbox = close;
+      this.spec.nc.publish(this.spec.subject, this.spec.payload, { reply: subject, headers: this.spec.headers });
+    } catch (error) {
+      this.emit({ type: 'failed', error: sendError(error, this.spec.subject) });
     }
   }
 
-  async next(): Promise<AttemptOutcome> {
-    for (;;) {
-      const queued = this.queue.shift();
-      if (queued) return queued;
-      if (this.failure) throw this.failure;
-      if (this.done) throw new ClientError('router_protocol', `request ${this.requestId}: read past its last reply`, { retryable: false });
-      await new Promise<void>((resolve) => (this.wake = resolve));
+  reply(reply: Reply): void {
+    if (this.done) return;
+    // Once a node holds the request, nobody else speaks for it.
+    if (this.node !== undefined && reply.node !== this.node) return;
+    if (reply.kind === 'declined') {
+      this.emit({ type: 'declined', reason: reply.reason });
+      return;
     }
+    const first = this.node === undefined;
+    this.node = reply.node;
+    this.lastHeard = Date.now();
+    if (first) this.emit({ type: 'heard' });
+    if (reply.kind !== 'keepalive') return this.take(reply);
+    // A keepalive says how far the node got: behind it, something was lost on the way.
+    if (reply.first > this.nextSeq) this.emit({ type: 'lost', what: `node ${reply.node} can no longer replay reply ${this.nextSeq}` });
+    else if (reply.last >= this.nextSeq) this.askReplay();
   }
 
-  /** Ends the attempt with an error the reader sees next, ahead of anything still queued (abort, deadline). */
-  interrupt(error: SwitchyardError): void {
-    this.queue.length = 0;
-    this.fail(error);
+  status(msg: Msg): void {
+    const error =
+      msg.headers?.code === 503
+        ? new ClientError('router_unavailable', `no router node is listening on ${this.spec.subject}: NATS found no subscriber for the request`)
+        : new ClientError('router_protocol', `NATS answered ${this.spec.subject} with status ${msg.headers?.status ?? 'unknown'}`, { retryable: false });
+    this.emit({ type: 'failed', error });
   }
 
-  /** Tells the node to stop working on this request; once, and only when it may still be working. */
+  malformed(what: string): void {
+    this.emit({ type: 'failed', error: new ClientError('router_protocol', `request ${this.requestId}: the router node sent ${what}`, { retryable: false }) });
+  }
+
+  closed(error: Error): void {
+    this.emit({ type: 'failed', error: new ClientError('router_unavailable', `the reply subscription closed: ${error.message}`, { cause: error }) });
+  }
+
+  /** Asks the node to send again everything from the first missing reply; also a liveness probe. */
+  askReplay(force = false): void {
+    const now = Date.now();
+    if (this.done || (!force && now - this.lastReplayAsk < REPLAY_EVERY_MS)) return;
+    this.lastReplayAsk = now;
+    this.publish(replaySubject(this.requestId, this.spec.prefix), JSON.stringify({ token: this.spec.callerToken, from: this.nextSeq }));
+  }
+
+  /** Tells the node to stop; once. Only the caller's token makes a node listen. */
   cancel(): void {
     if (this.cancelSent) return;
     this.cancelSent = true;
-    try {
-      this.spec.nc.publish(cancelSubject(this.requestId, this.spec.prefix));
-    } catch {
-      // A closed connection cannot carry the cancel; the node's own deadline and idle checks end it.
-    }
+    this.publish(cancelSubject(this.requestId, this.spec.prefix), JSON.stringify({ token: this.spec.callerToken }));
   }
 
   close(): void {
-    this.finish();
-    this.notify();
-  }
-
-  private onMessage(err: Error | null, msg: Msg): void {
-    if (this.done) return;
-    if (err) return this.fail(new ClientError('router_unavailable', `the reply subscription closed: ${err.message}`, { cause: err }));
-    this.armIdle();
-    const status = statusError(msg, this.spec.subject);
-    if (status) return this.fail(status);
-    let reply: Reply;
-    try {
-      const parsed = ReplySchema.safeParse(msg.json<unknown>());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-        return this.fail(this.protocolError(`a malformed reply (${where}${issue?.message ?? 'invalid'})`));
-      }
-      reply = parsed.data;
-    } catch {
-      return this.fail(this.protocolError('a reply that is not JSON'));
-    }
-    if (reply.seq !== this.nextSeq) {
-      // A NATS server dying between node and caller drops replies; the exchange decides whether a retry is safe.
-      this.queue.push({ type: 'lost', what: `reply ${reply.seq} where ${this.nextSeq} was next: replies were lost or reordered` });
-      this.finish();
-      this.notify();
-      return;
-    }
-    this.nextSeq += 1;
-    if (reply.kind === 'accepted') {
-      if (reply.requestId !== this.requestId) return this.fail(this.protocolError(`an acceptance for request ${reply.requestId}`));
-      return;
-    }
-    if (reply.kind === 'keepalive') return;
-    this.queue.push({ type: 'reply', reply });
-    if (isTerminal(reply)) this.finish();
-    this.notify();
-  }
-
-  private protocolError(what: string): ClientError {
-    return new ClientError('router_protocol', `request ${this.requestId}: the router node sent ${what}`, { retryable: false });
-  }
-
-  private armIdle(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      if (this.done) return;
-      this.queue.push({ type: 'idle' });
-      this.finish();
-      this.notify();
-    }, this.spec.idleTimeoutMs);
-  }
-
-  private fail(error: SwitchyardError): void {
-    if (this.failure) return;
-    this.failure = error;
-    this.finish();
-    this.notify();
-  }
-
-  private finish(): void {
     this.done = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.sub && !this.sub.isClosed()) this.sub.unsubscribe();
+    this.early.clear();
+    this.closeInbox?.();
   }
 
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+  private take(reply: DataReply): void {
+    if (reply.seq < this.nextSeq) return;
+    if (reply.seq > this.nextSeq) {
+      if (this.early.size >= MAX_EARLY_REPLIES) return this.emit({ type: 'lost', what: `replies from ${this.nextSeq} never arrived` });
+      this.early.set(reply.seq, reply);
+      this.askReplay();
+      return;
+    }
+    for (let next: DataReply | undefined = reply; next && !this.done; next = this.early.get(this.nextSeq)) {
+      this.early.delete(next.seq);
+      this.nextSeq = next.seq + 1;
+      if (next.kind !== 'accepted') this.emit({ type: 'data', reply: next });
+    }
+  }
+
+  private emit(event: AttemptEvent): void {
+    if (!this.done) this.spec.onEvent(this, event);
+  }
+
+  private publish(subject: string, data: string): void {
+    try {
+      this.spec.nc.publish(subject, data);
+    } catch {
+      // A closed connection cannot carry it; the node's own deadline and keepalives end the request.
+    }
   }
 }
 
-/** A NATS status message on the inbox: 503 is the server saying no one subscribes to the request subject. */
-function statusError(msg: Msg, subject: string): ClientError | undefined {
-  const headers = msg.headers;
-  if (!headers?.hasError) return undefined;
-  if (headers.code === 503) {
-    return new ClientError('router_unavailable', `no router node is listening on ${subject}: NATS found no subscriber for the request`);
+function sendError(error: unknown, subject: string): SwitchyardError {
+  if (error instanceof ClientError) return error;
+  if (error instanceof InvalidArgumentError) {
+    return new ClientError('invalid_request', `the request cannot be sent on ${subject}: ${error.message}`, { field: 'request', retryable: false, cause: error });
   }
-  return new ClientError('router_protocol', `NATS answered ${subject} with status ${headers.status}`, { retryable: false });
-}
-
-function sendError(err: unknown, subject: string): ClientError {
-  if (err instanceof InvalidArgumentError) {
-    return new ClientError('invalid_request', `the request cannot be sent on ${subject}: ${err.message}`, { field: 'request', retryable: false, cause: err });
-  }
-  const closed = err instanceof ClosedConnectionError || err instanceof DrainingConnectionError;
-  const why = closed ? 'the NATS connection is closed' : err instanceof Error ? err.message : String(err);
-  return new ClientError('router_unavailable', `cannot send the request on ${subject}: ${why}`, { cause: err });
+  const closed = error instanceof ClosedConnectionError || error instanceof DrainingConnectionError;
+  const why = closed ? 'the NATS connection is closed' : error instanceof Error ? error.message : String(error);
+  return new ClientError('router_unavailable', `cannot send the request on ${subject}: ${why}`, { cause: error });
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
-import { CanonicalRequestSchema, requestLimitError, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent, type SwitchyardError } from '../domain/index.js';
+import { CanonicalRequestSchema, requestLimitError, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent } from '../domain/index.js';
 import {
   closeNats,
   connectNats,
@@ -17,7 +17,9 @@ import {
   type NatsTls,
 } from '../transport/index.js';
 import { cancelledError, ClientError } from './errors.js';
-import { exchange, type ExchangeSpec, type ServedBy } from './exchange.js';
+import { exchange, type ExchangeControl, type ExchangeSpec, type ServedBy } from './exchange.js';
+import { FailedNodes } from './failed-nodes.js';
+import { ReplyInbox } from './inbox.js';
 
 export type { ServedBy } from './exchange.js';
 
@@ -28,6 +30,9 @@ export interface ClientServers {
   auth?: NatsAuth;
   tls?: NatsTls;
 }
+
+/** The inbox prefix every client uses unless told otherwise (NATS's own). */
+export const DEFAULT_INBOX_PREFIX = '_INBOX';
 
 /** A connection the application owns; `close()` leaves it open. */
 export interface ClientConnection {
@@ -40,8 +45,15 @@ export interface ClientDefaults {
   priority?: Priority;
   /** How long the node may stay silent (keepalives count) before the client acts; default 5000. */
   idleTimeoutMs?: number;
+  /** How long to wait for any node to acknowledge a request before sending it again; default 300. */
+  ackTimeoutMs?: number;
   /** Subject prefix of the deployment; default `sy`. */
   prefix?: string;
+  /**
+   * Where replies come, `_INBOX` by default. Give each application its own
+   * (`_INBOX.conversation_serving`) and narrow its subscribe permission to it (docs/deployment.md).
+   */
+  inboxPrefix?: string;
 }
 
 export interface RequestOptions {
@@ -83,43 +95,57 @@ export interface SwitchyardClient {
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+const DEFAULT_ACK_TIMEOUT_MS = 300;
+
+interface Timing {
+  idleTimeoutMs: number;
+  ackTimeoutMs: number;
+}
 
 export async function createClient(options: ClientServers | ClientConnection, defaults: ClientDefaults = {}): Promise<SwitchyardClient> {
-  const idleTimeoutMs = defaults.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs <= 0) {
-    throw new ClientError('invalid_request', `idleTimeoutMs must be a positive whole number of ms, got ${idleTimeoutMs}`, { field: 'idleTimeoutMs', retryable: false });
+  const timing = { idleTimeoutMs: defaults.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ackTimeoutMs: defaults.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS };
+  for (const [field, value] of Object.entries(timing)) {
+    if (!Number.isInteger(value) || value <= 0) throw new ClientError('invalid_request', `${field} must be a positive whole number of ms, got ${value}`, { field, retryable: false });
   }
-  if ('connection' in options) return new Client(options.connection, false, defaults, idleTimeoutMs);
+  const inboxPrefix = defaults.inboxPrefix ?? DEFAULT_INBOX_PREFIX;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(inboxPrefix)) {
+    throw new ClientError('invalid_request', `inboxPrefix "${inboxPrefix}" is not a subject prefix: use tokens of letters, digits, _ and - joined by dots`, { field: 'inboxPrefix', retryable: false });
+  }
+  if ('connection' in options) return new Client(options.connection, false, defaults, timing);
   const servers = typeof options.servers === 'string' ? options.servers.split(',').map((s) => s.trim()).filter(Boolean) : options.servers;
   const nc = await connectNats({ servers, name: options.name ?? 'switchyard-client', ...(options.auth ? { auth: options.auth } : {}), tls: options.tls });
-  return new Client(nc, true, defaults, idleTimeoutMs);
+  return new Client(nc, true, defaults, timing);
 }
 
 class Client implements SwitchyardClient {
-  private readonly open = new Set<(error: SwitchyardError) => void>();
-  /** The subject each open request was published on, so a permission refusal reaches the right ones. */
-  private readonly subjects = new Map<(error: SwitchyardError) => void, string>();
+  /** Every open request, with the subject it was published on, so a permission refusal reaches the right ones. */
+  private readonly open = new Map<ExchangeControl, string>();
+  private readonly failedNodes = new FailedNodes();
+  private inbox: ReplyInbox | undefined;
   private closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly owned: boolean,
     private readonly defaults: ClientDefaults,
-    private readonly idleTimeoutMs: number,
+    private readonly timing: Timing,
   ) {
-    void this.watchPermissions();
+    void this.watchConnection();
   }
 
   /**
    * NATS refuses a publish the account may not make by an asynchronous error on the connection,
-   * not on the publish; without this the request would only show up as silence.
+   * not on the publish; without this the request would only show up as silence. And while the
+   * connection is down, no request may take the silence for a dead node.
    */
-  private async watchPermissions(): Promise<void> {
+  private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') for (const control of this.open.keys()) control.pause();
+      if (status.type === 'reconnect') for (const control of this.open.keys()) control.resume();
       if (status.type !== 'error' || !(status.error instanceof PermissionViolationError) || status.error.operation !== 'publish') continue;
       const refused = status.error.subject;
-      for (const [stop, subject] of [...this.subjects]) {
-        if (subject === refused) stop(new ClientError('not_permitted', `NATS refused this client's request on ${subject}: its account may not publish there`, { retryable: false }));
+      for (const [control, subject] of [...this.open]) {
+        if (subject === refused) control.stop(new ClientError('not_permitted', `NATS refused this client's request on ${subject}: its account may not publish there`, { retryable: false }));
       }
     }
   }
@@ -163,7 +189,8 @@ class Client implements SwitchyardClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const stop of [...this.open]) stop(cancelledError(undefined, 'the client was closed'));
+    for (const control of [...this.open.keys()]) control.stop(cancelledError(undefined, 'the client was closed'));
+    this.inbox?.close();
     if (this.owned && !this.nc.isClosed()) await closeNats(this.nc);
   }
 
@@ -194,8 +221,10 @@ class Client implements SwitchyardClient {
       requestId: options.requestId,
     });
     if (!headers.success) throw invalidFrom('', headers.error.issues[0]);
+    this.inbox ??= new ReplyInbox(this.nc, this.defaults.inboxPrefix ?? DEFAULT_INBOX_PREFIX);
     return {
       nc: this.nc,
+      inbox: this.inbox,
       prefix,
       subject,
       payload,
@@ -204,15 +233,12 @@ class Client implements SwitchyardClient {
       tenant: headers.data.tenant,
       priority: headers.data.priority,
       deadlineMs: headers.data.deadlineMs,
-      idleTimeoutMs: this.idleTimeoutMs,
+      ...this.timing,
       signal: options.signal,
-      track: (stop) => {
-        this.open.add(stop);
-        this.subjects.set(stop, subject);
-        return () => {
-          this.open.delete(stop);
-          this.subjects.delete(stop);
-        };
+      failedNodes: this.failedNodes,
+      track: (control) => {
+        this.open.set(control, subject);
+        return () => this.open.delete(control);
       },
     };
   }

@@ -1,20 +1,40 @@
 /**
- * One request from send to its last reply, across at most two attempts (DESIGN.md section 4): when
- * the node holding a request goes silent before anything was delivered, the request is sent once
- * more under a new id, so another node of the queue group takes it, and the first is cancelled.
- * Once delivery has begun a retry could duplicate output, so silence then is an error. The caller's
- * abort signal and deadline span both attempts.
+ * One request from send to its last reply (DESIGN.md section 4), across as many sends as it takes:
+ *
+ * - A node acknowledges at once. No word from any node within `ackTimeoutMs` (a frozen node still
+ *   in the queue group) sends the request again, under a new id, while the first send may still
+ *   answer: whichever node speaks first keeps the request and the others are cancelled. This goes
+ *   on until a node answers or `idleTimeoutMs` has passed without one.
+ * - Silence from the node holding the request is probed with replay requests; if it lasts
+ *   `idleTimeoutMs`, the request goes once more to another node when nothing was delivered yet,
+ *   with that node named in `sy-avoid-nodes`. Once delivery has begun a retry could duplicate
+ *   output, so silence then is an error carrying what was delivered.
+ * - While the connection is down, no timer runs: a NATS restart is not a node's silence. On
+ *   reconnect the request asks its node for whatever it missed.
+ *
+ * The caller's abort signal and deadline span every send.
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Priority, StreamEvent, SwitchyardError } from '../domain/index.js';
-import { Header, type Reply } from '../transport/index.js';
-import { Attempt } from './attempt.js';
+import { Header, KEEPALIVE_MS, type DataReply } from '../transport/index.js';
+import { Attempt, type AttemptEvent } from './attempt.js';
 import { cancelledError, ClientError, deadlineError, errorFromReply } from './errors.js';
+import type { FailedNodes } from './failed-nodes.js';
+import type { ReplyInbox } from './inbox.js';
+import { randomToken } from './tokens.js';
 
-export type ServedBy = Extract<Reply, { kind: 'result' }>['servedBy'];
+export type ServedBy = Extract<DataReply, { kind: 'result' }>['servedBy'];
+
+/** What the client can do to an exchange from outside: end it, or hold its timers while NATS is away. */
+export interface ExchangeControl {
+  stop(error: SwitchyardError): void;
+  pause(): void;
+  resume(): void;
+}
 
 export interface ExchangeSpec {
   nc: NatsConnection;
+  inbox: ReplyInbox;
   prefix: string;
   subject: string;
   payload: Uint8Array;
@@ -24,109 +44,306 @@ export interface ExchangeSpec {
   priority?: Priority | undefined;
   deadlineMs?: number | undefined;
   idleTimeoutMs: number;
+  ackTimeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** Lets the client end every open exchange when it closes; returns the unregister function. */
-  track: (stop: (error: SwitchyardError) => void) => () => void;
+  /** Nodes this client has just seen fail, shared by all its requests. */
+  failedNodes: FailedNodes;
+  /** Lets the client reach every open exchange; returns the unregister function. */
+  track: (control: ExchangeControl) => () => void;
 }
 
 /** What an exchange hands on: a stream event, or the one result of a plain request. */
 export type ExchangeItem =
   | { kind: 'event'; event: StreamEvent; servedBy?: ServedBy | undefined; requestId: string }
-  | { kind: 'result'; reply: Extract<Reply, { kind: 'result' }>; requestId: string };
+  | { kind: 'result'; reply: Extract<DataReply, { kind: 'result' }>; requestId: string };
 
-/** The retry's id: recognisably the same request in logs, still a valid 64-character subject token. */
-export function retryRequestId(requestId: string): string {
-  return `${requestId.slice(0, 61)}-r1`;
+/** Sends of one request at most; with the default timings a frozen node costs one or two. */
+const MAX_SENDS = 32;
+/** Declines before the client stops asking to avoid nodes: a served request beats a perfect one. */
+const MAX_DECLINES = 3;
+
+/** The id of the n-th resend: recognisably the same request in logs, still a 64-character subject token. */
+export function retryRequestId(requestId: string, n = 1): string {
+  return `${requestId.slice(0, 60)}-r${n}`;
 }
 
+type Item = { type: 'attempt'; attempt: Attempt; event: AttemptEvent } | { type: 'ackTimeout' } | { type: 'silence'; attempt: Attempt };
+
 export async function* exchange(spec: ExchangeSpec): AsyncGenerator<ExchangeItem, void, undefined> {
-  const deadlineAt = spec.deadlineMs === undefined ? undefined : Date.now() + spec.deadlineMs;
-  let delivered = false;
-  let text = '';
-  let startSeen = false;
-  let finished = false;
-  let attempt: Attempt | undefined;
-  const deliveredText = (): string | undefined => (delivered ? text : undefined);
-
-  // Abort, deadline and client close all end the exchange the same way: cancel the node's work and
-  // make the reader's next step throw, even while it waits.
-  const stop = (error: SwitchyardError): void => {
-    if (finished || !attempt) return;
-    attempt.cancel();
-    attempt.interrupt(error);
-  };
-  const onAbort = (): void => stop(cancelledError(deliveredText(), spec.signal?.reason));
-  const untrack = spec.track(stop);
-  spec.signal?.addEventListener('abort', onAbort, { once: true });
-  const deadlineTimer = deadlineAt === undefined ? undefined : setTimeout(() => stop(deadlineError(spec.deadlineMs ?? 0, deliveredText())), spec.deadlineMs);
-
-  const send = (requestId: string): Attempt => {
-    const headers = natsHeaders();
-    headers.set(Header.RequestId, requestId);
-    if (spec.tenant !== undefined) headers.set(Header.Tenant, spec.tenant);
-    if (spec.priority !== undefined) headers.set(Header.Priority, spec.priority);
-    // The header counts from when this attempt is sent, so a retry carries only what is left.
-    if (deadlineAt !== undefined) headers.set(Header.DeadlineMs, String(Math.max(1, deadlineAt - Date.now())));
-    if (spec.stream) headers.set(Header.Stream, '1');
-    const next = new Attempt({ nc: spec.nc, subject: spec.subject, prefix: spec.prefix, requestId, payload: spec.payload, headers, idleTimeoutMs: spec.idleTimeoutMs });
-    next.start();
-    return next;
-  };
-
+  const run = new Exchange(spec);
   try {
-    if (spec.signal?.aborted) throw cancelledError(undefined, spec.signal.reason);
-    attempt = send(spec.requestId);
-    let retried = false;
-    for (;;) {
-      const outcome = await attempt.next();
-      if (outcome.type === 'idle' || outcome.type === 'lost') {
-        attempt.cancel();
-        if (delivered || retried) {
-          throw outcome.type === 'idle' ? silenceError(attempt.requestId, spec.idleTimeoutMs, deliveredText()) : lostError(attempt.requestId, outcome.what, deliveredText());
-        }
-        retried = true;
-        attempt = send(retryRequestId(spec.requestId));
-        continue;
-      }
-      const reply = outcome.reply;
-      const requestId = attempt.requestId;
-      if (reply.kind === 'error') {
-        finished = true;
-        throw errorFromReply(reply.error, deliveredText());
-      }
-      if (reply.kind === 'result') {
-        if (spec.stream) throw mismatch(requestId, 'a plain result to a stream request');
-        finished = true;
-        yield { kind: 'result', reply, requestId };
-        return;
-      }
-      if (!spec.stream) throw mismatch(requestId, 'a stream event to a plain request');
-      const event = reply.event;
-      if (event.type === 'end') finished = true;
-      if (event.type === 'delta') {
-        delivered = true;
-        if (event.delta.type === 'text') text += event.delta.text;
-      }
-      // A retry after a silent start would begin the stream again; the reader has its start already.
-      if (event.type === 'start') {
-        if (startSeen) continue;
-        startSeen = true;
-      }
-      yield { kind: 'event', event, servedBy: reply.servedBy, requestId };
-      if (finished) return;
-    }
+    yield* run.items();
   } finally {
-    clearTimeout(deadlineTimer);
-    spec.signal?.removeEventListener('abort', onAbort);
-    untrack();
-    // Leaving early (an error here, or the reader breaking out of its loop) must free the node too.
-    if (attempt && !finished) attempt.cancel();
-    attempt?.close();
+    run.end();
   }
 }
 
-function lostError(requestId: string, what: string, delivered: string | undefined): ClientError {
-  return new ClientError('router_protocol', `request ${requestId}: ${what}`, { delivered, retryable: true });
+class Exchange {
+  private readonly open = new Set<Attempt>();
+  private current: Attempt | undefined;
+  private sends = 0;
+  private declines = 0;
+  private unheardSince: number | undefined;
+  private retriedAfterSilence = false;
+  private delivered = false;
+  private text = '';
+  private startSeen = false;
+  private finished = false;
+  private paused = false;
+  private readonly queue: Item[] = [];
+  private failure: SwitchyardError | undefined;
+  private wake: (() => void) | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private untrack: (() => void) | undefined;
+  /** How long the holding node may be silent before we ask it for news; it says something every second. */
+  private readonly probeEveryMs: number;
+  private readonly deadlineAt: number | undefined;
+  private readonly onAbort = (): void => this.stop(cancelledError(this.deliveredText(), this.spec.signal?.reason));
+
+  constructor(private readonly spec: ExchangeSpec) {
+    this.probeEveryMs = Math.max(25, Math.min(2 * KEEPALIVE_MS, Math.floor(spec.idleTimeoutMs / 3)));
+    this.deadlineAt = spec.deadlineMs === undefined ? undefined : Date.now() + spec.deadlineMs;
+  }
+
+  async *items(): AsyncGenerator<ExchangeItem, void, undefined> {
+    const { spec } = this;
+    this.untrack = spec.track({ stop: (error) => this.stop(error), pause: () => this.pause(), resume: () => this.resume() });
+    spec.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (spec.deadlineMs !== undefined) this.deadlineTimer = setTimeout(() => this.stop(deadlineError(spec.deadlineMs ?? 0, this.deliveredText())), spec.deadlineMs);
+    if (spec.signal?.aborted) throw cancelledError(undefined, spec.signal.reason);
+    this.send();
+    for (;;) {
+      const item = await this.next();
+      if (item.type === 'ackTimeout') {
+        this.onAckTimeout();
+        continue;
+      }
+      const { attempt } = item;
+      if (item.type === 'silence') {
+        if (attempt === this.current) this.onNodeGone(attempt, silenceError(attempt.requestId, spec.idleTimeoutMs, this.deliveredText()));
+        continue;
+      }
+      const event = item.event;
+      switch (event.type) {
+        case 'heard':
+          if (!this.current) this.adopt(attempt);
+          else if (attempt !== this.current) this.drop(attempt);
+          continue;
+        case 'declined':
+          this.onDeclined(attempt);
+          continue;
+        case 'failed':
+          if (this.current && attempt !== this.current) this.drop(attempt);
+          else throw event.error;
+          continue;
+        case 'lost':
+          if (attempt === this.current) this.onNodeGone(attempt, new ClientError('router_protocol', `request ${attempt.requestId}: ${event.what}`, { delivered: this.deliveredText(), retryable: true }));
+          continue;
+        case 'data': {
+          if (attempt !== this.current) continue;
+          const handed = this.handle(event.reply, attempt.requestId);
+          if (handed) yield handed;
+          if (this.finished) return;
+        }
+      }
+    }
+  }
+
+  /** Leaving early (an error, the reader breaking out of its loop) must free the node too. */
+  end(): void {
+    clearTimeout(this.deadlineTimer);
+    this.stopTimers();
+    this.spec.signal?.removeEventListener('abort', this.onAbort);
+    this.untrack?.();
+    for (const attempt of this.open) {
+      if (!this.finished) attempt.cancel();
+      attempt.close();
+    }
+    this.open.clear();
+  }
+
+  /** A data reply from the node holding the request: what the reader gets, if anything. */
+  private handle(reply: Exclude<DataReply, { kind: 'accepted' }>, requestId: string): ExchangeItem | undefined {
+    if (reply.kind === 'error') {
+      this.finished = true;
+      throw errorFromReply(reply.error, this.deliveredText());
+    }
+    if (reply.kind === 'result') {
+      if (this.spec.stream) throw mismatch(requestId, 'a plain result to a stream request');
+      this.finished = true;
+      return { kind: 'result', reply, requestId };
+    }
+    if (!this.spec.stream) throw mismatch(requestId, 'a stream event to a plain request');
+    const event = reply.event;
+    if (event.type === 'end') this.finished = true;
+    if (event.type === 'delta') {
+      this.delivered = true;
+      if (event.delta.type === 'text') this.text += event.delta.text;
+    }
+    // A resend after a silent start begins the stream again; the reader has its start already.
+    if (event.type === 'start') {
+      if (this.startSeen) return undefined;
+      this.startSeen = true;
+    }
+    return { kind: 'event', event, servedBy: reply.servedBy, requestId };
+  }
+
+  private send(): void {
+    const { spec } = this;
+    if (this.sends >= MAX_SENDS) return this.fail(new ClientError('router_timeout', `request ${spec.requestId}: no router node kept it after ${MAX_SENDS} sends`));
+    const requestId = this.sends === 0 ? spec.requestId : retryRequestId(spec.requestId, this.sends);
+    this.sends++;
+    const callerToken = randomToken();
+    const headers = natsHeaders();
+    headers.set(Header.RequestId, requestId);
+    headers.set(Header.CallerToken, callerToken);
+    if (spec.tenant !== undefined) headers.set(Header.Tenant, spec.tenant);
+    if (spec.priority !== undefined) headers.set(Header.Priority, spec.priority);
+    // The header counts from when this send goes out, so a resend carries only what is left.
+    if (this.deadlineAt !== undefined) headers.set(Header.DeadlineMs, String(Math.max(1, this.deadlineAt - Date.now())));
+    if (spec.stream) headers.set(Header.Stream, '1');
+    const avoid = this.declines < MAX_DECLINES ? spec.failedNodes.list() : [];
+    if (avoid.length > 0) headers.set(Header.AvoidNodes, avoid.join(','));
+    const attempt = new Attempt({
+      nc: spec.nc,
+      inbox: spec.inbox,
+      subject: spec.subject,
+      prefix: spec.prefix,
+      requestId,
+      callerToken,
+      payload: spec.payload,
+      headers,
+      onEvent: (a, event) => this.push({ type: 'attempt', attempt: a, event }),
+    });
+    this.open.add(attempt);
+    if (!this.current) {
+      this.unheardSince ??= Date.now();
+      this.armAck();
+    }
+    attempt.start();
+  }
+
+  /** The first node to speak keeps the request; every other send is cancelled. */
+  private adopt(attempt: Attempt): void {
+    this.current = attempt;
+    this.unheardSince = undefined;
+    clearTimeout(this.ackTimer);
+    for (const other of this.open) if (other !== attempt) this.drop(other);
+    this.armTicker();
+  }
+
+  private drop(attempt: Attempt): void {
+    attempt.cancel();
+    attempt.close();
+    this.open.delete(attempt);
+  }
+
+  private onAckTimeout(): void {
+    if (this.current || this.paused) return;
+    if (Date.now() - (this.unheardSince ?? Date.now()) >= this.spec.idleTimeoutMs) {
+      return this.fail(new ClientError('router_timeout', `no router node took request ${this.spec.requestId} within ${this.spec.idleTimeoutMs} ms (${this.sends} sends)`));
+    }
+    this.send();
+  }
+
+  private onDeclined(attempt: Attempt): void {
+    attempt.close();
+    this.open.delete(attempt);
+    if (this.current || this.open.size > 0) return;
+    this.declines++;
+    this.send();
+  }
+
+  /** The node holding the request went silent or cannot replay what we missed. */
+  private onNodeGone(attempt: Attempt, error: SwitchyardError): void {
+    if (attempt.node !== undefined) this.spec.failedNodes.note(attempt.node);
+    this.drop(attempt);
+    this.current = undefined;
+    this.stopTimers();
+    if (this.delivered || this.retriedAfterSilence) return this.fail(error);
+    this.retriedAfterSilence = true;
+    this.send();
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.stopTimers();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.current) {
+      this.current.lastHeard = Date.now();
+      this.current.askReplay(true);
+      this.armTicker();
+    } else if (!this.finished) {
+      this.unheardSince = Date.now();
+      this.armAck();
+    }
+  }
+
+  private armAck(): void {
+    clearTimeout(this.ackTimer);
+    if (!this.paused) this.ackTimer = setTimeout(() => this.push({ type: 'ackTimeout' }), this.spec.ackTimeoutMs);
+  }
+
+  private armTicker(): void {
+    clearInterval(this.ticker);
+    if (this.paused) return;
+    this.ticker = setInterval(() => {
+      const current = this.current;
+      if (!current) return;
+      const silence = Date.now() - current.lastHeard;
+      if (silence >= this.spec.idleTimeoutMs) this.push({ type: 'silence', attempt: current });
+      else if (silence >= this.probeEveryMs) current.askReplay();
+    }, this.probeEveryMs);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.ackTimer);
+    clearInterval(this.ticker);
+  }
+
+  /** Abort, deadline and client close all end the exchange the same way: the reader's next step throws. */
+  private stop(error: SwitchyardError): void {
+    if (this.finished) return;
+    for (const attempt of this.open) attempt.cancel();
+    this.queue.length = 0;
+    this.fail(error);
+  }
+
+  private fail(error: SwitchyardError): void {
+    this.failure ??= error;
+    this.stopTimers();
+    this.notify();
+  }
+
+  private push(item: Item): void {
+    this.queue.push(item);
+    this.notify();
+  }
+
+  private async next(): Promise<Item> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const queued = this.queue.shift();
+      if (queued) return queued;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private deliveredText(): string | undefined {
+    return this.delivered ? this.text : undefined;
+  }
 }
 
 function silenceError(requestId: string, idleTimeoutMs: number, delivered: string | undefined): ClientError {

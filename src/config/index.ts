@@ -15,6 +15,6 @@ export { CONFIG_ENV_VARIABLE, DEFAULT_CONFIG_FILE, exampleConfigPath, findConfig
 export type { ConfigLocation } from './load.js';
 export { configJsonSchema } from './json-schema.js';
 export { maskConfig } from './mask.js';
-export { secretResolver } from './secrets.js';
+export { missingCredentials, secretResolver } from './secrets.js';
 export type { SecretSource } from './secrets.js';
 export * from './builders.js';

@@ -27,7 +27,7 @@ export interface ReferenceIssue {
 type Credential = keyof ParsedConfigInput['vendorRegions'][string]['credentials'];
 
 /** What each vendor cannot work without. */
-const REQUIRED: Record<Vendor, { credentials: Credential[]; fields: ('baseUrl' | 'apiVersion' | 'projectId')[] }> = {
+export const REQUIRED: Record<Vendor, { credentials: Credential[]; fields: ('baseUrl' | 'apiVersion' | 'projectId')[] }> = {
   anthropic: { credentials: ['apiKey'], fields: [] },
   openai: { credentials: ['apiKey'], fields: [] },
   azure: { credentials: ['apiKey'], fields: ['baseUrl', 'apiVersion'] },

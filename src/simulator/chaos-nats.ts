@@ -3,7 +3,7 @@
  * model) for that vendor-region; a request gets `{ id }` or `{ error }` back naming the field.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { chaosWildcard, closeNats, connectNats, vendorRegionOfChaosSubject, type NatsAuth, type NatsTls } from '../transport/index.js';
+import { chaosWildcard, closeNats, connectNats, isInboxSubject, vendorRegionOfChaosSubject, type NatsAuth, type NatsTls } from '../transport/index.js';
 import { addFault } from './admin.js';
 import type { SimulatedFleet } from './server.js';
 
@@ -34,7 +34,8 @@ export async function listenForChaos(
         const result = typeof body === 'object' && body !== null ? addFault(fleet, { ...body, vendorRegion }) : { ok: false as const, error: 'body: expected a JSON object' };
         reply = result.ok ? { id: result.id } : { error: result.error };
       }
-      if (message.reply) message.respond(JSON.stringify(reply));
+      // Acknowledgements go to inboxes only, so no fault message can make the simulator publish elsewhere.
+      if (isInboxSubject(message.reply)) message.respond(JSON.stringify(reply));
     }
   })();
   return {

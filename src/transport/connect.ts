@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { ErrorCode, SwitchyardError } from '../domain/index.js';
+import type { Logger } from '../observability/index.js';
 
 export interface NatsAuth {
   user?: string | undefined;
@@ -53,6 +54,8 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     pingInterval: options.pingIntervalMs ?? 2_000,
     maxPingOut: 3,
     waitOnFirstConnect: options.waitForServer ?? false,
+    // A first connect that hangs (a black-holed address) must fail in seconds, not the default 20.
+    timeout: 3_000,
     ...(auth.user ? { user: auth.user, pass: auth.pass } : {}),
     ...(auth.token ? { token: auth.token } : {}),
     ...(authenticator ? { authenticator } : {}),
@@ -76,6 +79,35 @@ export class NatsUnreachableError extends SwitchyardError {
   }
 }
 
+/**
+ * Connects, trying again every `retryMs` until a server answers or `stop` settles (then undefined),
+ * telling `onWaiting` of every failed try, so a router started before NATS says at once what it
+ * is waiting for, and a Ctrl-C while it waits ends it.
+ */
+export async function connectNatsPatiently(
+  options: NatsOptions,
+  hooks: { stop: Promise<unknown>; onWaiting: (error: NatsUnreachableError, attempt: number) => void; retryMs?: number },
+): Promise<NatsConnection | undefined> {
+  let stopped = false;
+  void hooks.stop.then(() => (stopped = true));
+  for (let attempt = 1; !stopped; attempt++) {
+    try {
+      const connection = await connectNats({ ...options, waitForServer: false });
+      if (!stopped) return connection;
+      await closeNats(connection);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof NatsUnreachableError)) throw error;
+      if (stopped) return undefined;
+      hooks.onWaiting(error, attempt);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([hooks.stop, new Promise((resolve) => (timer = setTimeout(resolve, hooks.retryMs ?? 2_000)))]);
+    clearTimeout(timer);
+  }
+  return undefined;
+}
+
 /** NATS settings from the environment, so secrets never appear on a command line. */
 export function natsFromEnvironment(env: Readonly<Record<string, string | undefined>>): { servers?: string[]; auth: NatsAuth; tls?: NatsTls } {
   const servers = env.NATS_URL?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -97,4 +129,15 @@ export async function closeNats(connection: NatsConnection): Promise<void> {
   } finally {
     if (!connection.isClosed()) await connection.close();
   }
+}
+
+/** Logs what happens to a long-lived connection: losing NATS, getting it back, permission refusals. */
+export function logConnection(connection: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect') log.warn({ event: 'nats_disconnected', server: status.server }, 'lost the NATS connection; reconnecting');
+      else if (status.type === 'reconnect') log.info({ event: 'nats_reconnected', server: status.server }, 'NATS connection back');
+      else if (status.type === 'error') log.warn({ event: 'nats_error', error: status.error.message }, 'NATS reported an error on the connection');
+    }
+  })();
 }

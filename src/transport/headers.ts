@@ -7,4 +7,8 @@ export const Header = {
   RequestId: 'sy-request-id',
   /** `1` asks for a stream of events rather than one reply. */
   Stream: 'sy-stream',
+  /** The caller's secret for this request; cancels and replay requests must carry it. */
+  CallerToken: 'sy-caller-token',
+  /** Node ids, comma-separated, that the caller has just seen fail: they decline the request. */
+  AvoidNodes: 'sy-avoid-nodes',
 } as const;

@@ -5,9 +5,26 @@
  */
 export * from './subjects.js';
 export { Header } from './headers.js';
-export { KEEPALIVE_MS, ReplyErrorSchema, ReplySchema, RequestHeadersSchema, ServedBySchema } from './protocol.js';
-export type { Reply, ReplyBody, ReplyError, ReplyEvent, RequestHeaders } from './protocol.js';
-export { closeNats, connectNats, natsFromEnvironment, NatsUnreachableError } from './connect.js';
+export {
+  CallerTokenSchema,
+  CancelSchema,
+  DrainCommandSchema,
+  KEEPALIVE_MS,
+  MAX_AVOIDED_NODES,
+  ReplayRequestSchema,
+  ReplyErrorSchema,
+  ReplySchema,
+  RequestHeadersSchema,
+  ServedBySchema,
+  TOKEN_ID,
+} from './protocol.js';
+export type { DataBody, DataReply, Reply, ReplyError, ReplyEvent, RequestHeaders } from './protocol.js';
+export { DEFAULT_REPLY_LOG_LIMIT, ReplyLog, declineMessage } from './reply-log.js';
+export type { Publish } from './reply-log.js';
+export { DEFAULT_REPLY_PREFIXES, isInboxSubject } from './reply-guard.js';
+export { closeNats, connectNats, connectNatsPatiently, logConnection, natsFromEnvironment, NatsUnreachableError } from './connect.js';
 export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
 export { startServiceResponder } from './service.js';
 export type { ServiceResponder, ServiceSpec } from './service.js';
+export { readRequest } from './request-intake.js';
+export type { RequestIntake, RequestMessage } from './request-intake.js';

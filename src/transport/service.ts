@@ -53,6 +53,10 @@ export interface ServiceSpec {
 export interface ServiceResponderOptions {
   /** Called per INFO/STATS request; its result becomes each endpoint's `data`. */
   info?: () => Record<string, unknown>;
+  /** Where answers may go (reply-guard.ts); a request with any other reply subject gets none. */
+  replyAllowed?: (reply: string | undefined) => boolean;
+  /** Told of each request refused for its reply subject. */
+  onRefused?: (msg: Msg) => void;
 }
 
 /** The fields ADR-32 puts in every response. */
@@ -186,6 +190,10 @@ export function startServiceResponder(
   };
 
   const respond = (verb: ServiceVerb, msg: Msg): void => {
+    if (options.replyAllowed && !options.replyAllowed(msg.reply)) {
+      options.onRefused?.(msg);
+      return;
+    }
     let body: string;
     try {
       body = answer[verb]();

@@ -57,6 +57,28 @@ export function cancelSubject(requestId: string, prefix = DEFAULT_PREFIX): strin
   return `${prefix}.cancel.${assertToken('request id', requestId)}`;
 }
 
+/** Every node listens for every cancel: only the one holding the request, and only with its token, acts. */
+export function cancelWildcard(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.cancel.*`;
+}
+
+/** `sy.replay.<id>`: the caller asks for the replies it missed. */
+export function replaySubject(requestId: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.replay.${assertToken('request id', requestId)}`;
+}
+
+export function replayWildcard(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.replay.*`;
+}
+
+/** The request id of a `sy.cancel.<id>` or `sy.replay.<id>` subject, or undefined. */
+export function requestIdOfControlSubject(subject: string, prefix = DEFAULT_PREFIX): string | undefined {
+  const tokens = subject.split('.');
+  if (tokens.length !== 3 || tokens[0] !== prefix || (tokens[1] !== 'cancel' && tokens[1] !== 'replay')) return undefined;
+  const id = tokens[2] ?? '';
+  return TOKEN.test(id) && id.length <= 64 ? id : undefined;
+}
+
 /** `sy.state.<vendor>.<region>`: each node's digest of one vendor-region. */
 export function stateSubject(vendorRegion: string, prefix = DEFAULT_PREFIX): string {
   const parts = parseVendorRegionId(vendorRegion);

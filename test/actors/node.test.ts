@@ -13,6 +13,7 @@ let nc: NatsConnection;
 let client: NatsConnection;
 let node: RouterNode;
 
+const TOKEN = 'caller-token-of-node-test-0001';
 const body = { model: 'claude-sonnet-4', maxTokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] };
 
 /** Sends raw bytes on a subject and collects the replies until a terminal one. */
@@ -25,6 +26,7 @@ async function exchange(subject: string, payload: string, head: Record<string, s
   const replies: Reply[] = [];
   for await (const msg of sub) {
     const reply = ReplySchema.parse(msg.json());
+    if (reply.kind === 'keepalive') continue;
     replies.push(reply);
     if (reply.kind === 'error' || reply.kind === 'result' || (reply.kind === 'event' && reply.event.type === 'end')) break;
   }
@@ -60,9 +62,11 @@ afterAll(async () => {
 describe('router node', () => {
   it('answers a plain request: accepted, then one result naming who served it', async () => {
     const replies = await exchange('sy.req.otherwise', JSON.stringify(body), { 'sy-request-id': 'plain-1' });
-    expect(replies[0]).toMatchObject({ kind: 'accepted', requestId: 'plain-1', seq: 0, node: 'solo' });
-    expect(replies.at(-1)).toMatchObject({ kind: 'result', servedBy: { model: 'claude-sonnet-4', attempts: 1 } });
-    expect(replies.map((r) => r.seq)).toEqual(replies.map((_, i) => i));
+    expect(replies[0]).toMatchObject({ kind: 'accepted', id: 'plain-1', seq: 0, node: 'solo' });
+    // The caller sent no token, so the node made one up and told the caller alone.
+    expect(replies[0]).toHaveProperty('token', expect.stringMatching(/^[A-Za-z0-9_-]{24}$/));
+    expect(replies.at(-1)).toMatchObject({ kind: 'result', id: 'plain-1', servedBy: { model: 'claude-sonnet-4', attempts: 1 } });
+    expect(replies.map((r) => ('seq' in r ? r.seq : -1))).toEqual(replies.map((_, i) => i));
   });
 
   it.each([
@@ -86,7 +90,7 @@ describe('router node', () => {
     expect(replies.at(-1)).toMatchObject({ kind: 'error', error: { code: 'no_route' } });
   });
 
-  it('stops a streaming request on sy.cancel.<id>, and the vendor sees the close', async () => {
+  it('stops a streaming request on sy.cancel.<id> carrying the caller token, and the vendor sees the close', async () => {
     const fault = simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion: 'anthropic', kind: 'drip', intervalMs: 50 }));
     const fault2 = simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion: 'bedrock/us-west-2', kind: 'drip', intervalMs: 50 }));
     try {
@@ -95,16 +99,23 @@ describe('router node', () => {
       const h = natsHeaders();
       h.set('sy-request-id', 'cancel-me');
       h.set('sy-stream', '1');
+      h.set('sy-caller-token', TOKEN);
       client.publish('sy.req.otherwise', JSON.stringify(body), { reply: inbox, headers: h });
       const seen: Reply[] = [];
       for await (const msg of sub) {
         const reply = ReplySchema.parse(msg.json());
         seen.push(reply);
-        if (reply.kind === 'event' && reply.event.type === 'delta') client.publish('sy.cancel.cancel-me', '');
+        if (reply.kind === 'event' && reply.event.type === 'delta') {
+          // Without the token, or with another, a cancel changes nothing; with it, the stream stops.
+          client.publish('sy.cancel.cancel-me', '');
+          client.publish('sy.cancel.cancel-me', JSON.stringify({ token: 'x'.repeat(24) }));
+          client.publish('sy.cancel.cancel-me', JSON.stringify({ token: TOKEN }));
+        }
         if (reply.kind === 'error' || (reply.kind === 'event' && reply.event.type === 'end')) break;
       }
       sub.unsubscribe();
       expect(seen.at(-1)).toMatchObject({ kind: 'error', error: { code: 'cancelled' } });
+      expect(node.counts().refused).toMatchObject({ cancel_malformed: 1, cancel_wrong_token: 1 });
       await expect.poll(() => Object.values(simulator.simulation.stats.snapshot()).reduce((sum, s) => sum + s.closedByClient, 0)).toBeGreaterThan(0);
     } finally {
       simulator.simulation.faults.remove(fault.id);

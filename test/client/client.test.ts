@@ -9,7 +9,7 @@ import { connect, type Msg, type NatsConnection, type Subscription } from '@nats
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, createClient, type SwitchyardClient } from '../../src/client/index.js';
 import { RequestFailedError, type CanonicalRequest, type CanonicalResponse, type StreamEvent } from '../../src/domain/index.js';
-import { Header, ROUTER_QUEUE, requestWildcard, type ReplyBody, type ReplyEvent } from '../../src/transport/index.js';
+import { Header, ReplyLog, ROUTER_QUEUE, requestWildcard, type DataBody, type ReplyEvent } from '../../src/transport/index.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
 const IDLE_MS = 400;
@@ -32,20 +32,29 @@ interface Received {
 
 interface Exchange {
   requestId: string;
-  /** Sends a reply with the next sequence number and this node's name. */
-  send(body: ReplyBody): void;
-  /** Sends bytes as they are: malformed replies, chosen sequence numbers. */
+  /** The reply subject the request named. */
+  inbox: string;
+  /** Sends the next data message through a real ReplyLog, as a node does. */
+  send(body: DataBody): void;
+  /** Numbers and keeps the message but never publishes it: lost on the way, replayable. */
+  lose(body: DataBody): void;
+  keepalive(): void;
+  /** Bytes as they are: malformed replies, foreign ids. */
   raw(data: string): void;
-  /** Stops taking requests, as a node that froze: the queue group sends new ones elsewhere. */
+  /** Stops taking requests and answers nothing more, as a node that froze: the queue group sends new ones elsewhere. */
   die(): void;
-  /** Resolves when the client cancels this request. */
+  /** Answers nothing more for this request, replays included: a frozen node. */
+  freeze(): void;
+  /** Resolves when the client cancels this request with its token. */
   cancelled: Promise<void>;
 }
 
 interface FakeRouter {
   name: string;
   received: Received[];
+  /** Cancels that carried the request's caller token. */
   cancels: string[];
+  replays: { requestId: string; from: number }[];
   stop(): Promise<void>;
 }
 
@@ -56,14 +65,23 @@ async function fakeRouter(name: string, script: (x: Exchange) => void | Promise<
   const nc = await connect({ servers: server.url, name });
   const received: Received[] = [];
   const cancels: string[] = [];
-  const waiting = new Map<string, () => void>();
-  nc.subscribe('sy.cancel.>', {
-    callback: (_err, msg) => {
-      const id = msg.subject.slice('sy.cancel.'.length);
-      cancels.push(id);
-      waiting.get(id)?.();
-    },
-  });
+  const replays: { requestId: string; from: number }[] = [];
+  const held = new Map<string, { token: string; log: ReplyLog; frozen: boolean; onCancel: () => void }>();
+  const control = (kind: 'cancel' | 'replay') => (_err: Error | null, msg: Msg) => {
+    const requestId = msg.subject.split('.')[2] ?? '';
+    const entry = held.get(requestId);
+    const body = msg.json<{ token: string; from?: number }>();
+    if (!entry || body.token !== entry.token) return;
+    if (kind === 'cancel') {
+      cancels.push(requestId);
+      entry.onCancel();
+    } else {
+      replays.push({ requestId, from: body.from ?? 0 });
+      if (!entry.frozen) entry.log.replay(body.from ?? 0);
+    }
+  };
+  nc.subscribe('sy.cancel.*', { callback: control('cancel') });
+  nc.subscribe('sy.replay.*', { callback: control('replay') });
   let requests: Subscription | undefined;
   requests = nc.subscribe(requestWildcard(), {
     queue: ROUTER_QUEUE,
@@ -71,24 +89,39 @@ async function fakeRouter(name: string, script: (x: Exchange) => void | Promise<
       const headers = Object.fromEntries([...(msg.headers ?? [])].map(([k, v]) => [k, v.join(',')]));
       const requestId = headers[Header.RequestId] ?? '';
       received.push({ subject: msg.subject, requestId, headers, body: msg.json() });
-      let seq = 0;
       const reply = msg.reply ?? '';
-      const cancelled = new Promise<void>((resolve) => waiting.set(requestId, resolve));
+      let losing = false;
+      const log = new ReplyLog(requestId, name, reply, (subject, data) => {
+        if (!losing && !entry.frozen) nc.publish(subject, data);
+      });
+      let onCancel = (): void => undefined;
+      const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
+      const entry = { token: headers[Header.CallerToken] ?? '', log, frozen: false, onCancel: () => onCancel() };
+      held.set(requestId, entry);
       void script({
         requestId,
-        send: (body) => nc.publish(reply, JSON.stringify({ ...body, seq: seq++, node: name })),
+        inbox: reply,
+        send: (body) => log.send(body),
+        lose: (body) => {
+          losing = true;
+          log.send(body);
+          losing = false;
+        },
+        keepalive: () => log.keepalive(),
         raw: (data) => nc.publish(reply, data),
         die: () => {
           requests?.unsubscribe();
           requests = undefined;
+          entry.frozen = true;
         },
+        freeze: () => (entry.frozen = true),
         cancelled,
       });
     },
   });
   // The server must know the subscriptions before a client publishes, or it answers "no responders".
   await nc.flush();
-  const router = { name, received, cancels, stop: () => nc.close() };
+  const router = { name, received, cancels, replays, stop: () => nc.close() };
   cleanups.push(router.stop);
   return router;
 }
@@ -127,6 +160,7 @@ const EVENTS: ReplyEvent[] = [
   { type: 'usage', usage: { inputTokens: 3, outputTokens: 2 } },
   { type: 'end', stopReason: 'end_turn' },
 ];
+const eventBody = (event: ReplyEvent): DataBody => ({ kind: 'event', event, ...(event.type === 'end' ? { servedBy: SERVED_BY } : {}) });
 
 /** A node still working: keepalives until the client cancels. */
 async function keepAliveUntilCancelled(x: Exchange, everyMs = 100): Promise<void> {
@@ -134,7 +168,7 @@ async function keepAliveUntilCancelled(x: Exchange, everyMs = 100): Promise<void
   void x.cancelled.then(() => (cancelled = true));
   while (!cancelled) {
     await sleep(everyMs);
-    if (!cancelled) x.send({ kind: 'keepalive' });
+    if (!cancelled) x.keepalive();
   }
 }
 
@@ -153,9 +187,9 @@ afterAll(async () => {
 describe('complete', () => {
   it('sends the canonical request with its headers and returns the result with servedBy', async () => {
     const router = await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       await sleep(20);
-      x.send({ kind: 'keepalive' });
+      x.keepalive();
       x.send({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
     });
     const c = await client({ tenant: 'acme' });
@@ -163,7 +197,10 @@ describe('complete', () => {
     expect(answer).toEqual({ response: RESPONSE, servedBy: SERVED_BY, requestId: 'req-1' });
     expect(router.received).toHaveLength(1);
     expect(router.received[0]).toMatchObject({ subject: 'sy.req.chat', requestId: 'req-1', body: REQUEST });
-    expect(router.received[0]?.headers).toEqual({ [Header.RequestId]: 'req-1', [Header.Tenant]: 'acme', [Header.Priority]: 'high' });
+    const { [Header.CallerToken]: token, ...rest } = router.received[0]?.headers ?? {};
+    expect(rest).toEqual({ [Header.RequestId]: 'req-1', [Header.Tenant]: 'acme', [Header.Priority]: 'high' });
+    // 144 random bits, base64url: the secret that makes cancels and replays this caller's alone.
+    expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(router.cancels).toEqual([]);
   });
 
@@ -182,8 +219,8 @@ describe('complete', () => {
 describe('stream', () => {
   it('yields the events in order and reports servedBy from the end event', async () => {
     const router = await fakeRouter('node-a', (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
-      for (const event of EVENTS) x.send({ kind: 'event', event, ...(event.type === 'end' ? { servedBy: SERVED_BY } : {}) });
+      x.send({ kind: 'accepted' });
+      for (const event of EVENTS) x.send(eventBody(event));
     });
     const c = await client();
     const stream = c.stream(REQUEST, { requestId: 'req-s' });
@@ -200,7 +237,7 @@ describe('typed errors', () => {
         x.send({ kind: 'error', error: { code: 'invalid_request', message: 'messages.0: too short', retryable: false, field: 'messages.0' } });
         return;
       }
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'error', error: { code: 'all_deployments_failed', message: 'every deployment failed', retryable: true, retryAfterMs: 500 } });
     });
     const c = await client();
@@ -214,7 +251,7 @@ describe('typed errors', () => {
 
   it('throws a failure mid-stream from the stream iterator with what was delivered', async () => {
     await fakeRouter('node-a', (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'event', event: EVENTS[0]! });
       x.send({ kind: 'event', event: EVENTS[1]! });
       x.send({ kind: 'error', error: { code: 'stream_interrupted', message: 'vendor stream broke', retryable: true } });
@@ -245,9 +282,9 @@ describe('typed errors', () => {
 
   it('fails with router_protocol on a malformed reply, and cancels the request', async () => {
     const router = await fakeRouter('node-a', (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       if (x.requestId === 'not-json') x.raw('{oops');
-      else x.raw(JSON.stringify({ seq: 1, node: 'node-a', kind: 'result', servedBy: SERVED_BY }));
+      else x.raw(JSON.stringify({ id: x.requestId, seq: 1, node: 'node-a', kind: 'result', servedBy: SERVED_BY }));
     });
     const c = await client();
     const missing = await failure(c.complete(REQUEST, { requestId: 'no-response' }));
@@ -258,15 +295,49 @@ describe('typed errors', () => {
     await waitFor(() => router.cancels.includes('no-response') && router.cancels.includes('not-json'), 'the cancels');
   });
 
-  it('fails with router_protocol on a gap in the reply sequence', async () => {
-    await fakeRouter('node-a', (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
-      x.raw(JSON.stringify({ seq: 2, node: 'node-a', kind: 'result', response: RESPONSE, servedBy: SERVED_BY }));
+  it('ignores replies that name another request, however they reached its inbox', async () => {
+    const rogue = await connect({ servers: server.url });
+    cleanups.push(() => rogue.close());
+    await fakeRouter('node-a', async (x) => {
+      x.send({ kind: 'accepted' });
+      // A forged reply subject made a node answer someone else's request into this caller's inbox.
+      rogue.publish(x.inbox, JSON.stringify({ id: 'someone-else', node: 'node-a', seq: 1, kind: 'error', error: { code: 'router_protocol', message: 'x', retryable: false } }));
+      rogue.publish(x.inbox, JSON.stringify({ id: 'someone-else', node: 'node-b', kind: 'declined', reason: 'x' }));
+      await rogue.flush();
+      await sleep(20);
+      x.send({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
     });
     const c = await client();
-    const err = await failure(c.complete(REQUEST));
-    expect(err).toBeInstanceOf(ClientError);
-    expect(err).toMatchObject({ code: 'router_protocol', message: expect.stringMatching(/reply 2 where 1 was next/) });
+    expect((await c.complete(REQUEST, { requestId: 'victim' })).response).toEqual(RESPONSE);
+  });
+});
+
+describe('lost replies', () => {
+  it('asks for replies lost on the way and gets each once, in order', async () => {
+    const router = await fakeRouter('node-a', async (x) => {
+      x.send({ kind: 'accepted' });
+      x.send(eventBody(EVENTS[0]!));
+      x.lose(eventBody(EVENTS[1]!));
+      x.lose(eventBody(EVENTS[2]!));
+      x.send(eventBody(EVENTS[3]!));
+      await sleep(50);
+      x.send(eventBody(EVENTS[4]!));
+    });
+    const c = await client();
+    expect(await collect(c.stream(REQUEST, { requestId: 'gap' }))).toEqual(EVENTS);
+    expect(router.replays[0]).toEqual({ requestId: 'gap', from: 2 });
+  });
+
+  it('learns of a lost last reply from the keepalive that follows it', async () => {
+    const router = await fakeRouter('node-a', async (x) => {
+      x.send({ kind: 'accepted' });
+      x.lose({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
+      await sleep(30);
+      x.keepalive();
+    });
+    const c = await client({ idleTimeoutMs: 5_000 });
+    expect((await c.complete(REQUEST, { requestId: 'tail' })).response).toEqual(RESPONSE);
+    expect(router.replays).toEqual([{ requestId: 'tail', from: 1 }]);
   });
 });
 
@@ -275,7 +346,7 @@ describe('a silent node', () => {
     // Whichever node the queue group picks first freezes after accepting; the other must serve the retry.
     let frozen: string | undefined;
     const script = (name: string) => (x: Exchange) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       if (frozen === undefined) {
         frozen = name;
         x.die();
@@ -294,22 +365,23 @@ describe('a silent node', () => {
     expect(serving.received.map((r) => r.requestId)).toEqual(['req-r-r1']);
     expect(answer).toMatchObject({ requestId: 'req-r-r1', servedBy: { deployment: serving.name } });
     expect(elapsed).toBeGreaterThanOrEqual(IDLE_MS - 20);
-    // The retry carries only the deadline that is left.
+    // The retry carries only the deadline that is left, and asks to avoid the node that went silent.
     expect(Number(serving.received[0]?.headers[Header.DeadlineMs])).toBeLessThanOrEqual(10_000 - IDLE_MS + 20);
+    expect(serving.received[0]?.headers[Header.AvoidNodes]).toBe(silent.name);
     await waitFor(() => silent.cancels.includes('req-r'), 'the cancel of the first attempt');
   });
 
   it('retries a stream that went silent after its start (no delta yet) and yields one start', async () => {
     let frozen = false;
     const script = (x: Exchange) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'event', event: EVENTS[0]! });
       if (!frozen) {
         frozen = true;
         x.die();
         return;
       }
-      for (const event of EVENTS.slice(1)) x.send({ kind: 'event', event, ...(event.type === 'end' ? { servedBy: SERVED_BY } : {}) });
+      for (const event of EVENTS.slice(1)) x.send(eventBody(event));
     };
     const a = await fakeRouter('node-a', script);
     const b = await fakeRouter('node-b', script);
@@ -322,7 +394,10 @@ describe('a silent node', () => {
   });
 
   it('fails with router_timeout when the retry goes silent too', async () => {
-    const router = await fakeRouter('node-a', (x) => x.send({ kind: 'accepted', requestId: x.requestId }));
+    const router = await fakeRouter('node-a', (x) => {
+      x.send({ kind: 'accepted' });
+      x.freeze();
+    });
     const c = await client();
     const err = await failure(c.complete(REQUEST, { requestId: 'req-t' }));
     expect(err).toBeInstanceOf(ClientError);
@@ -332,9 +407,10 @@ describe('a silent node', () => {
 
   it('fails with router_timeout, without a retry, when it goes silent after delivery began', async () => {
     const router = await fakeRouter('node-a', (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'event', event: EVENTS[0]! });
       x.send({ kind: 'event', event: EVENTS[1]! });
+      x.freeze();
     });
     const c = await client();
     const stream = c.stream(REQUEST, { requestId: 'req-d' });
@@ -351,10 +427,10 @@ describe('a silent node', () => {
 
   it('keeps waiting while keepalives arrive, longer than the idle timeout', async () => {
     await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       for (let i = 0; i < 6; i++) {
         await sleep(IDLE_MS / 2);
-        x.send({ kind: 'keepalive' });
+        x.keepalive();
       }
       x.send({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
     });
@@ -363,10 +439,64 @@ describe('a silent node', () => {
   });
 });
 
+describe('a node that never answers', () => {
+  it('sends the request again when no node acknowledges it in time, and cancels the send nobody answered', async () => {
+    // node-a is in the queue group but frozen from the start: it takes requests and says nothing.
+    const a = await fakeRouter('node-a', (x) => x.freeze());
+    await fakeRouter('node-b', (x) => {
+      x.send({ kind: 'accepted' });
+      x.send({ kind: 'result', response: RESPONSE, servedBy: { ...SERVED_BY, deployment: 'node-b' } });
+    });
+    const c = await client({ ackTimeoutMs: 50, idleTimeoutMs: 5_000 });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => c.complete(REQUEST, { requestId: `ack-${i}` })));
+    expect(answers.every((r) => r.servedBy.deployment === 'node-b')).toBe(true);
+    // The queue group spreads twelve requests over both nodes: some first landed on the frozen one.
+    expect(a.received.length).toBeGreaterThan(0);
+    await waitFor(() => a.received.every((r) => a.cancels.includes(r.requestId)), 'a cancel for every send the frozen node took');
+  });
+
+  it('fails with router_timeout when no node acknowledges within the idle timeout', async () => {
+    const a = await fakeRouter('node-a', (x) => x.freeze());
+    const c = await client({ ackTimeoutMs: 60 });
+    const err = await failure(c.complete(REQUEST, { requestId: 'nobody' }));
+    expect(err).toMatchObject({ code: 'router_timeout', message: expect.stringMatching(/no router node took request nobody within 400 ms/) });
+    expect(a.received.length).toBeGreaterThanOrEqual(3);
+    expect(a.received.map((r) => r.requestId).slice(0, 3)).toEqual(['nobody', 'nobody-r1', 'nobody-r2']);
+  });
+
+  it('a node asked to avoid itself declines, the request goes out again at once, and in the end even it may serve', async () => {
+    // The only node freezes on the first request, then comes back: the client's resends name it, so it declines them.
+    let froze = false;
+    const router = await fakeRouter('node-a', (x) => {
+      const named = router.received.at(-1)?.headers[Header.AvoidNodes] === 'node-a';
+      if (!froze) {
+        froze = true;
+        x.send({ kind: 'accepted' });
+        x.freeze();
+      } else if (named) x.raw(JSON.stringify({ id: x.requestId, node: 'node-a', kind: 'declined', reason: 'avoided' }));
+      else {
+        x.send({ kind: 'accepted' });
+        x.send({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
+      }
+    });
+    const c = await client();
+    const answer = await c.complete(REQUEST, { requestId: 'first' });
+    expect(answer.requestId).toBe('first-r4');
+    expect(router.received.map((r) => [r.requestId, r.headers[Header.AvoidNodes]])).toEqual([
+      ['first', undefined],
+      ['first-r1', 'node-a'],
+      ['first-r2', 'node-a'],
+      ['first-r3', 'node-a'],
+      // A served request beats a perfect one: after three declines the client stops avoiding.
+      ['first-r4', undefined],
+    ]);
+  });
+});
+
 describe('cancellation and deadline', () => {
   it('aborting mid-stream cancels on the bus and throws cancelled', async () => {
     const router = await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'event', event: EVENTS[0]! });
       x.send({ kind: 'event', event: EVENTS[1]! });
       await keepAliveUntilCancelled(x);
@@ -392,7 +522,7 @@ describe('cancellation and deadline', () => {
 
   it('breaking out of the loop cancels the request', async () => {
     const router = await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       x.send({ kind: 'event', event: EVENTS[0]! });
       await keepAliveUntilCancelled(x);
     });
@@ -405,7 +535,7 @@ describe('cancellation and deadline', () => {
 
   it('an abort rejects complete() at once, and an aborted signal sends nothing', async () => {
     const router = await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       await keepAliveUntilCancelled(x);
     });
     const c = await client();
@@ -421,7 +551,7 @@ describe('cancellation and deadline', () => {
 
   it('sends the deadline and gives up at it with deadline_exceeded, though keepalives continue', async () => {
     const router = await fakeRouter('node-a', async (x) => {
-      x.send({ kind: 'accepted', requestId: x.requestId });
+      x.send({ kind: 'accepted' });
       await keepAliveUntilCancelled(x);
     });
     const c = await client({ idleTimeoutMs: 5_000 });

@@ -1,21 +1,28 @@
-/** `switchyard start`: one router node for real vendors, until SIGINT or SIGTERM, then a graceful drain. */
+/**
+ * `switchyard start`: one router node for real vendors, until SIGINT or SIGTERM (then a graceful
+ * drain) or a drain asked for over NATS (`switchyard drain NODE`), after which it exits 0 so a
+ * supervisor restarts it. Says at once what it is missing: NATS it cannot reach, credentials it
+ * cannot find.
+ */
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { nuid } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
 import { startRouterNode } from '../../../actors/node.js';
 import { UsageError } from '../../domain/index.js';
-import { loadConfig, secretResolver } from '../../config/index.js';
+import { loadConfig, missingCredentials, secretResolver } from '../../config/index.js';
+import { createLogger } from '../../observability/index.js';
 import { environmentsOf } from '../../routing/index.js';
-import { closeNats, connectNats } from '../../transport/index.js';
+import { closeNats, connectNatsPatiently, logConnection } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
 
-export const startHelp = `Usage: switchyard start --config PATH --env NAME [--nats URL,...] [--node-id ID] [--grace-ms N]
+export const startHelp = `Usage: switchyard start --config PATH --env NAME [--nats URL,...] [--node-id ID] [--grace-ms N] [--stay-drained]
 
 Runs one router node: takes requests from sy.req.<usecase> in the queue group sy-routers, routes
 them to the config's vendors, and drains on Ctrl-C or SIGTERM (no new requests; those in flight
-finish within the grace period), then exits 0.
+finish within the grace period), then exits 0. A drain asked for with \`switchyard drain NODE\`
+ends the process the same way, unless --stay-drained.
 
   --config PATH   config file (default $SWITCHYARD_CONFIG, then ./switchyard.config.ts)
   --env NAME      the environment whose routes this node serves
@@ -23,6 +30,8 @@ finish within the grace period), then exits 0.
                   come from NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED, NATS_CREDS, NATS_CA/CERT/KEY
   --node-id ID    this node's id (default <host>-<random>)
   --grace-ms N    how long a drain waits for requests in flight (default 30000)
+  --stay-drained  after a drain over NATS, keep the process up (idle) until Ctrl-C
+  --log-level L   pino level of the JSON log on stdout: fatal, error, warn, info (default), debug, silent
 `;
 
 export async function start(args: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -32,6 +41,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
     nats: { type: 'string' },
     'node-id': { type: 'string' },
     'grace-ms': { type: 'string', default: '30000' },
+    'stay-drained': { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'info' },
   });
   noPositionals('start', positionals);
   const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env });
@@ -41,20 +52,56 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   }
   const graceMs = Number(values['grace-ms']);
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new UsageError(`switchyard start: --grace-ms expects a number of milliseconds, got "${values['grace-ms']}"`);
-  const nodeId = values['node-id'] ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${nuid.next().slice(-6)}`;
-  const connection = await connectNats({ ...natsOptions(values.nats, io.env, `switchyard-router-${nodeId}`), waitForServer: true });
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(values['log-level'])) throw new UsageError(`switchyard start: --log-level expects one of ${levels.join(', ')}, got "${values['log-level']}"`);
+  const nodeId = values['node-id'] ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50)}-${randomBytes(6).toString('base64url')}`;
+  const shutdown = io.shutdown ?? new Promise<never>(() => {});
+  const log = createLogger({ level: values['log-level'], base: { node: nodeId } });
+
+  // Credentials first: a router missing some still serves the rest, and says which at once.
+  const baseDir = path.dirname(file);
+  const missing = missingCredentials(config, io.env, baseDir);
+  for (const [vendorRegion, gaps] of Object.entries(missing)) {
+    io.stderr(`switchyard start: ${vendorRegion} is unusable on this node: missing ${gaps.join(', ')}.\n`);
+  }
+  if (Object.keys(missing).length > 0) io.stderr('Set those in the environment (or create the files) and restart the node; it routes around them meanwhile.\n');
+
+  const nats = natsOptions(values.nats, io.env, `switchyard-router-${nodeId}`);
+  const connection = await connectNatsPatiently(nats, {
+    stop: shutdown,
+    onWaiting: (error, attempt) => {
+      // The first failure in full, then a line every ten tries (20 s): visible, not a flood.
+      if (attempt === 1) io.stderr(`switchyard start: ${error.message}\n${error.hint}\nRetrying every 2 s; Ctrl-C stops.\n`);
+      else if (attempt % 10 === 0) io.stderr(`switchyard start: still cannot reach NATS at ${nats.servers.join(', ')} (${attempt} tries)\n`);
+    },
+  });
+  if (!connection) {
+    io.stderr('switchyard start: stopped before NATS answered; no router node ran.\n');
+    return ExitCode.Failed;
+  }
+  logConnection(connection, log);
   const node = startRouterNode({
     connection,
     config,
     nodeId,
-    deps: { secrets: secretResolver(io.env, path.dirname(file)) },
+    deps: { secrets: secretResolver(io.env, baseDir) },
     system: { environment: values.env },
     graceMs,
+    log,
+    unusable: Object.fromEntries(Object.entries(missing).map(([vr, gaps]) => [vr, `missing ${gaps.join(', ')}`])),
   });
   io.stdout(`Router node ${nodeId} serving environment ${values.env} on ${connection.getServer()} (config ${file}). Ctrl-C drains and stops.\n`);
-  await (io.shutdown ?? new Promise(() => {}));
-  io.stdout(`Draining ${nodeId}...\n`);
-  await node.drain(graceMs);
+  const why = await Promise.race([shutdown.then(() => 'signal' as const), node.stopped.then(() => 'drained' as const)]);
+  if (why === 'signal') {
+    io.stdout(`Draining ${nodeId}...\n`);
+    await node.drain(graceMs);
+  } else {
+    io.stdout(`Router node ${nodeId} drained on request; its work is done.\n`);
+    if (values['stay-drained']) {
+      io.stdout('Staying up (--stay-drained) until Ctrl-C.\n');
+      await shutdown;
+    }
+  }
   await closeNats(connection);
   return ExitCode.Ok;
 }

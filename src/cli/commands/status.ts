@@ -96,9 +96,12 @@ export async function drain(args: readonly string[], io: CliIo): Promise<ExitCod
   noPositionals('drain', rest);
   const nc = await connectNats(natsOptions(values.nats, io.env, 'switchyard-drain'));
   try {
-    await nc.request(adminDrainSubject(node), '', { timeout: 3000 });
-    io.stdout(`Node ${node} is draining.\n`);
-  } catch {
+    const answer = await nc.request(adminDrainSubject(node), JSON.stringify({ command: 'drain' }), { timeout: 3000 });
+    const { error } = answer.json<{ error?: string }>();
+    if (error) throw new UsageError(`switchyard drain: node ${node} refused: ${error}`, 'This node runs another version of Switchyard; drain it with the same version, or stop it with SIGTERM.');
+    io.stdout(`Node ${node} is draining: it takes no new requests, finishes those in flight, then exits.\n`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`switchyard drain: node ${node} did not answer`, 'Check the id with `switchyard status`.');
   } finally {
     await nc.close();
