@@ -5,9 +5,18 @@
  * keeps the latest digest of every live peer and hands the set to the Fleet, which merges it into
  * what routing sees and what the breakers judge. A peer silent for `staleAfterMs` is dropped with
  * its digests, so a dead node's in-flight and faults leave the fleet view by themselves.
+ *
+ * Every message is signed with the node's NKey, and a received one counts only when signed by a
+ * trusted key, speaking as the node id that key is bound to, current, and plausible; anything else
+ * is dropped, counted by why, and logged at most once per interval. The peer table holds trusted
+ * nodes only, so invented node ids can neither grow it nor make this node publish more.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeGossip, DigestSchema, GOSSIP_VERSION, HeartbeatSchema, type Digest, type Heartbeat } from '../src/transport/gossip-schema.js';
+import { silentLogger, ThrottledWarnings, type Logger } from '../src/observability/index.js';
+import { DEFAULT_PLAUSIBILITY, implausibleDigest, implausibleHeartbeat, type PlausibilityLimits } from '../src/transport/gossip-plausibility.js';
+import { decodeGossip, DigestSchema, GOSSIP_VERSION, HeartbeatSchema, type Decoded, type Digest, type Heartbeat } from '../src/transport/gossip-schema.js';
+import type { GossipSigner, TrustedRouters } from '../src/transport/gossip-signing.js';
+import { Header } from '../src/transport/headers.js';
 import { DEFAULT_PREFIX, nodeSubject, nodeWildcard, stateSubject, stateWildcard } from '../src/transport/subjects.js';
 import type { Fleet } from './fleet.js';
 
@@ -27,7 +36,18 @@ export interface GossipOptions {
   staleAfterMs?: number;
   now?: () => number;
   prefix?: string;
+  /** This node's key: signs everything it publishes. */
+  signer: GossipSigner;
+  /** The keys whose messages count, each bound to a node id. */
+  trusted: TrustedRouters;
+  plausibility?: Partial<PlausibilityLimits>;
+  /** The health window the counts cover, for the plausibility bounds (default 30 s). */
+  windowMs?: number;
+  log?: Logger;
 }
+
+/** Peers at most, whatever the trust list says: the table no one can grow without end. */
+export const MAX_PEERS = 1_024;
 
 /** One live peer, as the membership sees it; the heartbeat fields are absent until its first heartbeat. */
 export interface PeerInfo {
@@ -44,11 +64,27 @@ export interface PeerInfo {
   vendorRegions: string[];
 }
 
+/** Why received gossip was dropped. */
+export interface GossipDrops {
+  /** Failed the schema, or came on another subject than it names. */
+  malformed: number;
+  /** Older than what we hold, or sent too long ago (a replay). */
+  stale: number;
+  unsigned: number;
+  /** Signed by a key the config does not trust. */
+  untrusted: number;
+  /** The signature does not match subject and payload. */
+  badSignature: number;
+  /** A trusted key speaking as another node id. */
+  impersonation: number;
+  /** Numbers no node could have seen. */
+  implausible: number;
+}
+
 export interface GossipStats {
   published: { digests: number; heartbeats: number };
   received: { digests: number; heartbeats: number };
-  /** Malformed: failed the schema or came on the wrong subject. Stale: older than what we hold. */
-  dropped: { malformed: number; stale: number };
+  dropped: GossipDrops;
   /** Publishes that threw (connection closed) and subscription errors (permissions). */
   errors: number;
 }
@@ -76,7 +112,20 @@ export function startGossip(options: GossipOptions): Gossip {
   const ownSubject = nodeSubject(nodeId, prefix);
   const startedAt = Math.round(now());
   const peers = new Map<string, Peer>();
-  const stats: GossipStats = { published: { digests: 0, heartbeats: 0 }, received: { digests: 0, heartbeats: 0 }, dropped: { malformed: 0, stale: 0 }, errors: 0 };
+  const stats: GossipStats = {
+    published: { digests: 0, heartbeats: 0 },
+    received: { digests: 0, heartbeats: 0 },
+    dropped: { malformed: 0, stale: 0, unsigned: 0, untrusted: 0, badSignature: 0, impersonation: 0, implausible: 0 },
+    errors: 0,
+  };
+  const { signer, trusted } = options;
+  const limits = { ...DEFAULT_PLAUSIBILITY, ...options.plausibility };
+  const windowMs = options.windowMs ?? 30_000;
+  const warnings = new ThrottledWarnings((options.log ?? silentLogger()).child({ component: 'gossip', node: nodeId }));
+  const drop = (why: keyof GossipDrops, fields: Record<string, unknown>): void => {
+    stats.dropped[why]++;
+    warnings.warn(`gossip_${why}`, fields, 'dropped a gossip message');
+  };
   const dirty = new Set<string>();
   let heartbeatDue = false;
   let seq = 0;
@@ -86,7 +135,8 @@ export function startGossip(options: GossipOptions): Gossip {
 
   function publish(subject: string, body: Digest | Heartbeat): boolean {
     try {
-      connection.publish(subject, JSON.stringify(body));
+      const data = new TextEncoder().encode(JSON.stringify(body));
+      connection.publish(subject, data, { headers: signer.headers(subject, data) });
       return true;
     } catch {
       // Closed or draining: the node is going away, and the peers will drop it as stale.
@@ -147,6 +197,11 @@ export function startGossip(options: GossipOptions): Gossip {
    */
   function peerFor(id: string): Peer {
     let peer = peers.get(id);
+    // Only trusted nodes get here, so the table is as large as the trust list, and never over MAX_PEERS.
+    if (!peer && peers.size >= MAX_PEERS) {
+      const oldest = [...peers.values()].reduce((a, b) => (a.lastSeenAt <= b.lastSeenAt ? a : b));
+      peers.delete(oldest.id);
+    }
     if (!peer) {
       peer = { id, heartbeat: undefined, lastSeenAt: now(), digests: new Map() };
       peers.set(id, peer);
@@ -156,14 +211,34 @@ export function startGossip(options: GossipOptions): Gossip {
     return peer;
   }
 
-  function onDigest(msg: Msg): void {
-    const decoded = decodeGossip(DigestSchema, msg.data);
-    if (!decoded.ok || msg.subject !== stateSubject(decoded.value.vendorRegion, prefix)) {
-      stats.dropped.malformed++;
-      return;
+  /**
+   * The checks every message passes, cheapest first: who signed it (a map lookup), the signature,
+   * the schema, then whether the signer speaks as its own node. Undefined means dropped or our own.
+   */
+  function admit<T extends { node: string }>(msg: Msg, decode: (data: Uint8Array) => Decoded<T>, subjectOf: (value: T) => string): T | undefined {
+    if (msg.headers?.get(Header.Signer) === signer.publicKey) return undefined;
+    const verdict = trusted.verify(msg.subject, msg.data, msg.headers);
+    if (!verdict.ok) {
+      drop(verdict.reason === 'bad_signature' ? 'badSignature' : verdict.reason, { subject: msg.subject, signer: msg.headers?.get(Header.Signer) ?? null });
+      return undefined;
     }
-    const digest = decoded.value;
-    if (digest.node === nodeId) return;
+    const decoded = decode(msg.data);
+    if (!decoded.ok || msg.subject !== subjectOf(decoded.value)) {
+      drop('malformed', { subject: msg.subject, from: verdict.node, why: decoded.ok ? 'wrong subject' : decoded.reason.slice(0, 200) });
+      return undefined;
+    }
+    if (decoded.value.node !== verdict.node) {
+      drop('impersonation', { subject: msg.subject, from: verdict.node, claimed: decoded.value.node });
+      return undefined;
+    }
+    return decoded.value;
+  }
+
+  function onDigest(msg: Msg): void {
+    const digest = admit(msg, (data) => decodeGossip(DigestSchema, data), (d) => stateSubject(d.vendorRegion, prefix));
+    if (!digest) return;
+    const why = implausibleDigest(digest, now(), windowMs, limits);
+    if (why) return why.startsWith('sent ') ? drop('stale', { from: digest.node, why }) : drop('implausible', { from: digest.node, why });
     stats.received.digests++;
     const peer = peerFor(digest.node);
     const held = peer.digests.get(digest.vendorRegion);
@@ -176,13 +251,10 @@ export function startGossip(options: GossipOptions): Gossip {
   }
 
   function onHeartbeat(msg: Msg): void {
-    const decoded = decodeGossip(HeartbeatSchema, msg.data);
-    if (!decoded.ok || msg.subject !== nodeSubject(decoded.value.node, prefix)) {
-      stats.dropped.malformed++;
-      return;
-    }
-    const heartbeat = decoded.value;
-    if (heartbeat.node === nodeId) return;
+    const heartbeat = admit(msg, (data) => decodeGossip(HeartbeatSchema, data), (h) => nodeSubject(h.node, prefix));
+    if (!heartbeat) return;
+    const why = implausibleHeartbeat(heartbeat, now(), limits);
+    if (why) return why.startsWith('sent ') ? drop('stale', { from: heartbeat.node, why }) : drop('implausible', { from: heartbeat.node, why });
     stats.received.heartbeats++;
     const peer = peerFor(heartbeat.node);
     if (peer.heartbeat && peer.heartbeat.startedAt === heartbeat.startedAt && peer.heartbeat.seq >= heartbeat.seq) {
@@ -229,7 +301,7 @@ export function startGossip(options: GossipOptions): Gossip {
           handle(msg);
         } catch {
           // Whatever a peer sent, this node keeps routing.
-          stats.dropped.malformed++;
+          drop('malformed', { subject: msg.subject, why: 'the handler threw' });
         }
       },
     });

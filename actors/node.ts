@@ -18,8 +18,8 @@ import {
   adminStateSubject,
   cancelWildcard,
   declineMessage,
-  DEFAULT_REPLY_PREFIXES,
   DrainCommandSchema,
+  generateSigner,
   isInboxSubject,
   KEEPALIVE_MS,
   readRequest,
@@ -29,7 +29,9 @@ import {
   requestWildcard,
   ROUTER_QUEUE,
   startServiceResponder,
+  TrustedRouters,
   usageSubject,
+  type GossipSigner,
   type RequestHeaders,
 } from '../src/transport/index.js';
 import { startGossip, type Gossip } from './gossip.js';
@@ -48,8 +50,12 @@ export interface RouterNodeOptions {
   version?: string;
   /** How often digests and heartbeats go out (default 1 s). */
   gossipIntervalMs?: number;
-  /** Reply subjects must start with one of these (default `_INBOX.`). */
+  /** Reply subjects must start with one of these (default: the config's `routers.replyPrefixes`). */
   replyPrefixes?: readonly string[];
+  /** This node's NKey, which signs its gossip; a fresh one (trusted by no peer) when absent. */
+  signer?: GossipSigner;
+  /** Whose gossip counts; default: the config's `routers.trustedKeys`. */
+  trusted?: TrustedRouters;
   heldLimits?: Partial<HeldRequestLimits>;
   log?: Logger;
   /** Vendor-regions this node cannot call (credentials missing here), with why: never tried, never gossiped. */
@@ -78,7 +84,7 @@ export interface RouterNode {
 export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const { connection: nc, nodeId } = options;
   const prefix = options.prefix;
-  const replyPrefixes = options.replyPrefixes ?? DEFAULT_REPLY_PREFIXES;
+  const replyPrefixes = options.replyPrefixes ?? options.config.routers.replyPrefixes;
   const log = (options.log ?? silentLogger()).child({ component: 'router-node', node: nodeId });
   const warnings = new ThrottledWarnings(log);
   const system = createRouterSystem(options.config, options.deps, options.system);
@@ -102,6 +108,10 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     configRevision: () => 1,
     intervalMs: options.gossipIntervalMs,
     prefix,
+    signer: options.signer ?? generateSigner().signer,
+    trusted: options.trusted ?? new TrustedRouters(options.config.routers.trustedKeys),
+    windowMs: options.system.health?.windowMs,
+    log,
   });
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

@@ -53,6 +53,11 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
 
 /** The time to first token a fault is scored as; it decays like any slow sample. */
 export const FAULT_PENALTY_MS = 5_000;
+/**
+ * Each consecutive fault doubles the score, up to this: ten minutes is already worse than any
+ * answer, and an unbounded estimate (12 faults made 10,000 s) is a number no peer should believe.
+ */
+export const MAX_FAULT_PENALTY_MS = 600_000;
 
 export interface Outcome {
   at: number;
@@ -179,7 +184,7 @@ export const healthMachine = setup({
         outcomes: [...base.outcomes, { at: event.at, fault: true }],
         lastFault: { code: event.code, at: event.at },
         // A fault counts as a very slow answer, so latency routing moves away before the breaker opens.
-        ttft: observeEwma(context.ttft, Math.max(2 * (context.ttft.value ?? 0), FAULT_PENALTY_MS), event.at),
+        ttft: observeEwma(context.ttft, Math.min(MAX_FAULT_PENALTY_MS, Math.max(2 * (context.ttft.value ?? 0), FAULT_PENALTY_MS)), event.at),
       };
     }),
     tick: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),

@@ -16,5 +16,8 @@ export type { ConfigLocation } from './load.js';
 export { configJsonSchema } from './json-schema.js';
 export { maskConfig } from './mask.js';
 export { missingCredentials, secretResolver } from './secrets.js';
+export { NKeyPublicSchema, RouterNodeIdSchema } from './routers.js';
+export type { TrustedKeys } from './routers.js';
+export { loadTrustedKeys } from './trusted-keys.js';
 export type { SecretSource } from './secrets.js';
 export * from './builders.js';

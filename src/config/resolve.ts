@@ -13,6 +13,7 @@ import {
 import { modelForRouteKey } from './model-keys.js';
 import { isRouteNode, type RouteNode } from './route-schema.js';
 import type { ParsedConfigInput } from './schema.js';
+import { normalizeTrustedKeys, type TrustedKeys } from './routers.js';
 
 type VendorRegionInput = ParsedConfigInput['vendorRegions'][string];
 type DeploymentInput = VendorRegionInput['deployments'][string];
@@ -42,10 +43,11 @@ export interface Pool extends Omit<PoolInput, 'mayBorrow'> {
 /** Routes by logical model name → environment → use case (`otherwise` when one route serves all). */
 export type RouteTable = Record<string, Record<string, Record<string, RouteNode>>>;
 
-export interface ResolvedConfig extends Omit<ParsedConfigInput, '$schema' | 'vendorRegions' | 'routes' | 'pools'> {
+export interface ResolvedConfig extends Omit<ParsedConfigInput, '$schema' | 'vendorRegions' | 'routes' | 'pools' | 'routers'> {
   vendorRegions: Record<string, VendorRegion>;
   routes: RouteTable;
   pools: Record<string, Pool>;
+  routers: Omit<ParsedConfigInput['routers'], 'trustedKeys'> & { trustedKeys: TrustedKeys };
 }
 
 /** Where each vendor is reached when the config does not say; Azure has no default (its URL names the resource). */
@@ -84,6 +86,7 @@ export function resolveConfig(input: ParsedConfigInput): ResolvedConfig {
     peakLoad: input.peakLoad,
     bufferFactor: input.bufferFactor,
     redundancy: input.redundancy,
+    routers: { ...input.routers, trustedKeys: normalizeTrustedKeys(input.routers.trustedKeys) },
   };
 }
 

@@ -13,6 +13,7 @@ import {
   UseCaseNameSchema,
 } from './route-schema.js';
 import { checkReferences } from './references.js';
+import { RoutersSchema } from './routers.js';
 import { resolveConfig } from './resolve.js';
 
 const EnvVarName = z
@@ -141,6 +142,7 @@ export const ConfigInputSchema = z.strictObject({
   peakLoad: z.array(PeakLoadSchema).default([]),
   bufferFactor: z.number().min(1).max(10).default(2).describe('Quota must cover the declared peak times this factor'),
   redundancy: RedundancySchema.prefault({}),
+  routers: RoutersSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof ConfigInputSchema>;

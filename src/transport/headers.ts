@@ -11,4 +11,8 @@ export const Header = {
   CallerToken: 'sy-caller-token',
   /** Node ids, comma-separated, that the caller has just seen fail: they decline the request. */
   AvoidNodes: 'sy-avoid-nodes',
+  /** On gossip: the sender's public NKey. */
+  Signer: 'sy-signer',
+  /** On gossip: Ed25519 signature (base64url) over the subject, a newline and the payload. */
+  Signature: 'sy-signature',
 } as const;

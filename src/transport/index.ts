@@ -28,3 +28,7 @@ export { startServiceResponder } from './service.js';
 export type { ServiceResponder, ServiceSpec } from './service.js';
 export { readRequest } from './request-intake.js';
 export type { RequestIntake, RequestMessage } from './request-intake.js';
+export { generateSigner, signerFromSeed, TrustedRouters } from './gossip-signing.js';
+export type { GossipSigner, Verdict } from './gossip-signing.js';
+export { DEFAULT_PLAUSIBILITY, implausibleDigest, implausibleHeartbeat } from './gossip-plausibility.js';
+export type { PlausibilityLimits } from './gossip-plausibility.js';

@@ -13,11 +13,21 @@ import type { HealthPolicy } from '../../machines/health.machine.js';
 import type { Config } from '../../src/config/index.js';
 import { connectNats } from '../../src/transport/connect.js';
 import { DigestSchema, GOSSIP_VERSION, type Digest, type Heartbeat } from '../../src/transport/gossip-schema.js';
+import { generateSigner, TrustedRouters, type GossipSigner } from '../../src/transport/gossip-signing.js';
 import { nodeSubject, stateSubject, stateWildcard } from '../../src/transport/subjects.js';
 import { startNatsCluster, startNatsServer, type NatsClusterHandle, type NatsServerHandle } from '../helpers/nats-server.js';
 import { seedConfig } from '../helpers/simulator.js';
 
 const X = 'claude-sonnet-4@anthropic';
+/** Every node id the tests use has a key, and all of them are trusted, as a config would list them. */
+const KEYS: Record<string, GossipSigner> = Object.fromEntries(['a', 'b', 'c', 'z'].map((id) => [id, generateSigner().signer]));
+const TRUSTED = new TrustedRouters(Object.fromEntries(Object.entries(KEYS).map(([id, signer]) => [id, [signer.publicKey]])));
+
+/** Publishes a gossip message signed as `as` (a trusted key), the way a peer does. */
+function signedPublish(c: NatsConnection, subject: string, body: string | Uint8Array, as: GossipSigner = KEYS.z!): void {
+  const data = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  c.publish(subject, data, { headers: as.headers(subject, data) });
+}
 /** Only the fleet-wide fault rate may open: a run of consecutive faults never does here. */
 const POLICY: Partial<HealthPolicy> = { consecutiveFaults: 1_000, minVolume: 20, windowMs: 30_000 };
 
@@ -58,7 +68,7 @@ async function startNode(id: string, options: { intervalMs?: number; staleAfterM
   const { url, ...timing } = options;
   const fleet = new Fleet(config, { policy: POLICY });
   const c = await connection(id, url);
-  const gossip = startGossip({ connection: c, fleet, nodeId: id, environment: 'test', version: '0.1.0', configRevision: () => 7, intervalMs: 150, ...timing });
+  const gossip = startGossip({ connection: c, fleet, nodeId: id, environment: 'test', version: '0.1.0', configRevision: () => 7, intervalMs: 150, signer: KEYS[id]!, trusted: TRUSTED, ...timing });
   const node = { id, fleet, gossip, connection: c };
   nodes.push(node);
   return node;
@@ -295,9 +305,10 @@ describe('gossip', () => {
       [nodeSubject('z'), JSON.stringify({ v: GOSSIP_VERSION, node: 'z' })],
       [nodeSubject('y'), JSON.stringify({ v: GOSSIP_VERSION, node: 'z', seq: 1, at: 1, startedAt: 1, environment: 'test', version: '1', configRevision: 1, load: { inFlight: 0 } })],
     ];
-    for (const [subject, body] of junk) raw.publish(subject, body);
+    // Signed by a trusted key, so each reaches the schema: a trusted peer on another version, or broken.
+    for (const [subject, body] of junk) signedPublish(raw, subject, body);
     // Published after the junk on the same connection, so it arrives after all of it.
-    raw.publish(stateSubject('anthropic'), JSON.stringify(valid({ seq: 2 }, { inFlight: 5 })));
+    signedPublish(raw, stateSubject('anthropic'), JSON.stringify(valid({ seq: 2 }, { inFlight: 5 })));
     await waitFor(() => a.fleet.view(X)?.inFlight === 5, 'the valid digest after the junk');
     expect(a.gossip.stats().dropped.malformed).toBe(junk.length);
     expect(a.gossip.stats().received.digests).toBe(1);
@@ -315,7 +326,7 @@ describe('gossip', () => {
       v: GOSSIP_VERSION, node: 'z', seq, at: Date.now(), vendorRegion: 'anthropic', state: 'healthy', window: { requests: 0, faults: 0, throttles: 0 },
       deployments: [{ id: X, state: 'healthy', ttftSamples: 0, inFlight, window: { requests: 0, faults: 0, throttles: 0 }, quota: {} }],
     });
-    const send = (subject: string, body: Digest | Heartbeat) => raw.publish(subject, JSON.stringify(body));
+    const send = (subject: string, body: Digest | Heartbeat) => signedPublish(raw, subject, JSON.stringify(body));
     send(nodeSubject('z'), heartbeat(1_000, 1));
     send(stateSubject('anthropic'), digest(10, 4));
     send(stateSubject('anthropic'), digest(9, 9));
@@ -328,5 +339,67 @@ describe('gossip', () => {
     await waitFor(() => a.fleet.view(X)?.inFlight === 0, "the old process's digests to go");
     send(stateSubject('anthropic'), digest(2, 1));
     await waitFor(() => a.fleet.view(X)?.inFlight === 1, "the restarted node's digest");
+  });
+
+  it('a forged digest changes no deployment on any node: unsigned, unknown key, bad signature, another node id, implausible, replayed', async () => {
+    const a = await startNode('a', { intervalMs: 10_000 });
+    const b = await startNode('b', { intervalMs: 10_000 });
+    const intruder = await connection('intruder');
+    const subject = stateSubject('anthropic');
+    // What was seen on main: this one digest opened the deployment on every node for 27 s.
+    const forged = (over: Partial<Digest> = {}, window = { requests: 1000, faults: 1000, throttles: 0 }): string =>
+      JSON.stringify({
+        v: GOSSIP_VERSION, node: 'z', seq: 1, at: Date.now(), vendorRegion: 'anthropic', state: 'open', window,
+        deployments: [{ id: X, state: 'open', ttftSamples: 0, inFlight: 0, window, quota: {} }],
+        ...over,
+      });
+    const stranger = generateSigner().signer;
+    intruder.publish(subject, forged());
+    signedPublish(intruder, subject, forged(), stranger);
+    const tampered = new TextEncoder().encode(forged());
+    intruder.publish(subject, tampered, { headers: KEYS.z!.headers(subject, new TextEncoder().encode(forged({ seq: 2 }))) });
+    // z's key is trusted, but only to speak as z.
+    signedPublish(intruder, subject, forged({ node: 'b' }));
+    signedPublish(intruder, subject, forged({}, { requests: 1_000_000, faults: 1_000_000, throttles: 0 }));
+    signedPublish(intruder, subject, forged({ at: Date.now() - 120_000 }));
+    // Then one honest digest from z, after all the others on the same connection.
+    signedPublish(intruder, subject, forged({ seq: 3, state: 'healthy' }, { requests: 1, faults: 0, throttles: 0 }));
+    for (const node of [a, b]) {
+      await waitFor(() => node.fleet.counts(X)?.peers.requests === 1, `${node.id} to take z's honest digest`);
+      expect(node.fleet.state(X)).toBe('healthy');
+      expect(node.fleet.counts(X)?.peers).toEqual({ requests: 1, faults: 0 });
+      expect(node.gossip.stats().dropped).toEqual({ malformed: 0, stale: 1, unsigned: 1, untrusted: 1, badSignature: 1, impersonation: 1, implausible: 1 });
+    }
+  });
+
+  it('20,000 invented node ids leave the peer table as it was and the gossip traffic unchanged', async () => {
+    const intervalMs = 200;
+    const a = await startNode('a', { intervalMs });
+    await startNode('b', { intervalMs });
+    await waitFor(() => a.gossip.peers().length === 1, 'a to know b');
+    const intruder = await connection('intruder');
+    const stranger = generateSigner().signer;
+    const heartbeat = (node: string) => JSON.stringify({ v: GOSSIP_VERSION, node, seq: 1, at: Date.now(), startedAt: Date.now(), environment: 'test', version: '1', configRevision: 1, load: { inFlight: 0 } });
+    const before = a.gossip.stats();
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) {
+      const node = `invented-${i}`;
+      // Unsigned, signed by a stranger, and signed by a trusted key claiming the invented id.
+      if (i % 3 === 0) intruder.publish(nodeSubject(node), heartbeat(node));
+      else signedPublish(intruder, nodeSubject(node), heartbeat(node), i % 3 === 1 ? stranger : KEYS.z!);
+    }
+    signedPublish(intruder, nodeSubject('z'), heartbeat('z'));
+    await waitFor(() => a.gossip.peers().some((p) => p.id === 'z'), 'the honest heartbeat after the flood', 20_000);
+    const elapsed = performance.now() - started;
+    const after = a.gossip.stats();
+    expect(a.gossip.peers().map((p) => p.id).sort()).toEqual(['b', 'z']);
+    expect(after.dropped.unsigned - before.dropped.unsigned).toBe(6_667);
+    expect(after.dropped.untrusted - before.dropped.untrusted).toBe(6_667);
+    expect(after.dropped.impersonation - before.dropped.impersonation).toBe(6_666);
+    // Each interval sends one digest per vendor-region and one heartbeat; z joining adds one round.
+    const perRound = Object.keys(config.vendorRegions).length;
+    const rounds = Math.ceil(elapsed / intervalMs) + 2;
+    expect(after.published.digests - before.published.digests).toBeLessThanOrEqual(rounds * perRound);
+    console.log(`20,000 invented ids: dropped in ${elapsed.toFixed(0)} ms; a published ${after.published.digests - before.published.digests} digests meanwhile (at most ${rounds * perRound} for ${rounds} rounds)`);
   });
 });

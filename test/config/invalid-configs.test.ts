@@ -241,6 +241,30 @@ const CASES: Case[] = [
     path: 'tenants.acme-corp.maxPriority',
     message: 'expected one of "critical", "high", "standard", "batch", got "vip"',
   },
+  {
+    name: 'a router seed where its public key belongs',
+    mutate: (c) => (c.routers = { trustedKeys: { 'router-1': 'SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU' } }),
+    path: 'routers.trustedKeys.router-1',
+    message: /expected a public user NKey: U and 55 more letters A-Z or digits 2-7 \(the public key, never the SU\.\.\. seed\)/,
+  },
+  {
+    name: 'a router key with a wrong checksum',
+    mutate: (c) => (c.routers = { trustedKeys: { 'router-1': 'UAT63BJMVOW6FPRBI73PVXTUFJQJL7VUPNZIGXAOEAR2RXGJG4JD5NPA' } }),
+    path: 'routers.trustedKeys.router-1',
+    message: 'not a valid NKey: its checksum does not match',
+  },
+  {
+    name: 'one router key trusted for two node ids',
+    mutate: (c) => (c.routers = { trustedKeys: { 'router-1': 'UAT63BJMVOW6FPRBI73PVXTUFJQJL7VUPNZIGXAOEAR2RXGJG4JD5NPF', 'router-2': ['UAT63BJMVOW6FPRBI73PVXTUFJQJL7VUPNZIGXAOEAR2RXGJG4JD5NPF'] } }),
+    path: 'routers.trustedKeys.router-2',
+    message: "the key UAT63BJMVOW6FPRBI73PVXTUFJQJL7VUPNZIGXAOEAR2RXGJG4JD5NPF is also router-1's; each key may speak for one node",
+  },
+  {
+    name: 'a reply prefix that is not a subject prefix',
+    mutate: (c) => (c.routers = { replyPrefixes: ['_INBOX.>'] }),
+    path: 'routers.replyPrefixes[0]',
+    message: 'expected a subject prefix ending in a dot, e.g. _INBOX.',
+  },
 ];
 
 function issuesOf(input: Mutable): ConfigError {

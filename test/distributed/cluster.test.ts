@@ -14,13 +14,13 @@ import { RequestFailedError, type CanonicalRequest, type StreamEvent } from '../
 import { FaultSchema, fullAnswerTokens, startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { gatherStatus } from '../../src/cli/commands/status.js';
 import { startNatsCluster, type NatsClusterHandle } from '../helpers/nats-server.js';
-import { simulatorFleet, startNodeProcess, type NodeProcess } from '../helpers/router-nodes.js';
+import { simulatorFleet, startNodeProcess, type NodeProcess, type SimulatorFleet } from '../helpers/router-nodes.js';
 import { seedConfig } from '../helpers/simulator.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let cluster: NatsClusterHandle;
 let simulator: RunningSimulator;
-let fleet: { configFile: string; env: Record<string, string> };
+let fleet: SimulatorFleet;
 const nodes: NodeProcess[] = [];
 const clients: SwitchyardClient[] = [];
 let observer: NatsConnection;
@@ -160,6 +160,10 @@ describe('distributed runtime', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/switchyard.js', 'status', '--json', '--nats', cluster.urls.slice(1).join(',')], { cwd: root });
     const status = JSON.parse(stdout) as { nodes: { nodeId: string; fleet: { deployments: Record<string, string> } }[]; deployments: Record<string, { merged: string }> };
     expect(status.nodes.map((n) => n.nodeId).sort()).toEqual(['n1', 'n2', 'n4']);
+    // Their gossip is signed by keys the config trusts: each node counts the others as peers.
+    for (const node of status.nodes as { nodeId: string; peers: string[] }[]) {
+      expect([...node.peers].sort()).toEqual(['n1', 'n2', 'n4'].filter((id) => id !== node.nodeId));
+    }
     for (const node of status.nodes) expect(Object.keys(node.fleet.deployments)).toContain('gpt-4.1@openai');
     expect(status.deployments['claude-sonnet-4@anthropic']?.merged).toBe('open');
   });

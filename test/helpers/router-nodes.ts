@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { nkeys } from '@nats-io/transport-node';
 import { readConfigData } from '../../src/config/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 
@@ -21,10 +22,24 @@ export interface NodeProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The example config with every vendor-region at the simulator, and the environment its secrets need. */
-export async function simulatorFleet(simulator: RunningSimulator): Promise<{ configFile: string; env: Record<string, string> }> {
+export interface SimulatorFleet {
+  configFile: string;
+  /** The variables every node's secrets need. */
+  env: Record<string, string>;
+  /** Each node id's NKey seed; the config trusts their public keys. */
+  seeds: Record<string, string>;
+}
+
+/** Node ids the fleet's config trusts, each with a key of its own. */
+export const FLEET_NODE_IDS = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+
+/** The example config with every vendor-region at the simulator, the environment its secrets need, and trusted node keys. */
+export async function simulatorFleet(simulator: RunningSimulator): Promise<SimulatorFleet> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchyard-nodes-'));
-  const data = (await readConfigData(path.join(root, 'examples/seed.config.yaml'))) as { vendorRegions: Record<string, Record<string, unknown>> };
+  const data = (await readConfigData(path.join(root, 'examples/seed.config.yaml'))) as { vendorRegions: Record<string, Record<string, unknown>>; routers?: unknown };
+  const keys = FLEET_NODE_IDS.map((id) => ({ id, kp: nkeys.createUser() }));
+  data.routers = { trustedKeys: Object.fromEntries(keys.map(({ id, kp }) => [id, kp.getPublicKey()])) };
+  const seeds = Object.fromEntries(keys.map(({ id, kp }) => [id, new TextDecoder().decode(kp.getSeed())]));
   const endpoints = simulator.endpoints();
   for (const [id, vendorRegion] of Object.entries(data.vendorRegions)) {
     const url = endpoints[id];
@@ -39,6 +54,7 @@ export async function simulatorFleet(simulator: RunningSimulator): Promise<{ con
   const { apiKey, aws } = simulator.credentials;
   return {
     configFile,
+    seeds,
     env: {
       ANTHROPIC_API_KEY: apiKey,
       OPENAI_API_KEY: apiKey,
@@ -51,11 +67,21 @@ export async function simulatorFleet(simulator: RunningSimulator): Promise<{ con
   };
 }
 
-export async function startNodeProcess(options: { nodeId: string; configFile: string; env: Record<string, string>; nats: string[]; environment?: string; graceMs?: number }): Promise<NodeProcess> {
+export async function startNodeProcess(options: {
+  nodeId: string;
+  configFile: string;
+  env: Record<string, string>;
+  seeds?: Record<string, string>;
+  nats: string[];
+  environment?: string;
+  graceMs?: number;
+  args?: string[];
+}): Promise<NodeProcess> {
+  const seed = options.seeds?.[options.nodeId];
   const child = spawn(
     process.execPath,
-    ['bin/switchyard.js', 'start', '--config', options.configFile, '--env', options.environment ?? 'us_prod', '--node-id', options.nodeId, '--grace-ms', String(options.graceMs ?? 5000)],
-    { cwd: root, env: { ...process.env, ...options.env, NATS_URL: options.nats.join(',') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['bin/switchyard.js', 'start', '--config', options.configFile, '--env', options.environment ?? 'us_prod', '--node-id', options.nodeId, '--grace-ms', String(options.graceMs ?? 5000), ...(options.args ?? [])],
+    { cwd: root, env: { ...process.env, ...options.env, NATS_URL: options.nats.join(','), ...(seed ? { SWITCHYARD_NODE_SEED: seed } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

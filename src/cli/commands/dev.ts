@@ -6,7 +6,8 @@
 import { startRouterNode } from '../../../actors/node.js';
 import { loadConfig } from '../../config/index.js';
 import { configForSimulator, simulatorSecretsFor, startSimulator } from '../../simulator/index.js';
-import { closeNats, connectNats } from '../../transport/index.js';
+import { createLogger } from '../../observability/index.js';
+import { closeNats, connectNats, generateSigner } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { startLocalNats, type LocalNats } from '../local-nats.js';
@@ -51,13 +52,18 @@ export async function dev(args: readonly string[], io: CliIo): Promise<ExitCode>
     const connection = await connectNats(natsOptions(servers, io.env, 'switchyard-dev'));
     cleanup.push(() => closeNats(connection));
     const nodeId = 'dev-1';
+    // Each node dev starts gets a key of its own, trusted by the fleet's config, as in production.
+    const { signer } = generateSigner();
+    const routed = { ...configForSimulator(config, simulator.endpoints()), routers: { ...config.routers, trustedKeys: { [nodeId]: [signer.publicKey] } } };
     const node = startRouterNode({
       connection,
-      config: configForSimulator(config, simulator.endpoints()),
+      config: routed,
       nodeId,
       deps: { secrets: simulatorSecretsFor(config, simulator.credentials) },
       system: { environment },
       graceMs: 5_000,
+      signer,
+      log: createLogger({ level: 'warn', base: { node: nodeId } }),
     });
     cleanup.push(() => node.drain(5_000));
     const natsUrl = connection.getServer();

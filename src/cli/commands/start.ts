@@ -8,11 +8,11 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startRouterNode } from '../../../actors/node.js';
-import { UsageError } from '../../domain/index.js';
-import { loadConfig, missingCredentials, secretResolver } from '../../config/index.js';
+import { ConfigError, UsageError } from '../../domain/index.js';
+import { loadConfig, loadTrustedKeys, missingCredentials, secretResolver, type Config } from '../../config/index.js';
 import { createLogger } from '../../observability/index.js';
 import { environmentsOf } from '../../routing/index.js';
-import { closeNats, connectNatsPatiently, logConnection } from '../../transport/index.js';
+import { closeNats, connectNatsPatiently, generateSigner, logConnection, signerFromSeed, TrustedRouters, type GossipSigner } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
@@ -28,10 +28,13 @@ ends the process the same way, unless --stay-drained.
   --env NAME      the environment whose routes this node serves
   --nats URL,...  NATS servers (default $NATS_URL, then nats://127.0.0.1:4222); credentials and TLS
                   come from NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED, NATS_CREDS, NATS_CA/CERT/KEY
-  --node-id ID    this node's id (default <host>-<random>)
+  --node-id ID    this node's id (default: the id routers.trustedKeys gives this node's key, else <host>-<random>)
   --grace-ms N    how long a drain waits for requests in flight (default 30000)
   --stay-drained  after a drain over NATS, keep the process up (idle) until Ctrl-C
   --log-level L   pino level of the JSON log on stdout: fatal, error, warn, info (default), debug, silent
+
+The node signs its gossip with the NKey seed in $SWITCHYARD_NODE_SEED, else $NATS_NKEY_SEED (its NATS
+identity), and believes only peers whose public keys routers.trustedKeys lists (docs/deployment.md).
 `;
 
 export async function start(args: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -54,12 +57,12 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new UsageError(`switchyard start: --grace-ms expects a number of milliseconds, got "${values['grace-ms']}"`);
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(values['log-level'])) throw new UsageError(`switchyard start: --log-level expects one of ${levels.join(', ')}, got "${values['log-level']}"`);
-  const nodeId = values['node-id'] ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50)}-${randomBytes(6).toString('base64url')}`;
+  const baseDir = path.dirname(file);
+  const { signer, trusted, nodeId } = await gossipIdentity(values['node-id'], config.routers, baseDir, io);
   const shutdown = io.shutdown ?? new Promise<never>(() => {});
   const log = createLogger({ level: values['log-level'], base: { node: nodeId } });
 
   // Credentials first: a router missing some still serves the rest, and says which at once.
-  const baseDir = path.dirname(file);
   const missing = missingCredentials(config, io.env, baseDir);
   for (const [vendorRegion, gaps] of Object.entries(missing)) {
     io.stderr(`switchyard start: ${vendorRegion} is unusable on this node: missing ${gaps.join(', ')}.\n`);
@@ -88,6 +91,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
     system: { environment: values.env },
     graceMs,
     log,
+    signer,
+    trusted,
     unusable: Object.fromEntries(Object.entries(missing).map(([vr, gaps]) => [vr, `missing ${gaps.join(', ')}`])),
   });
   io.stdout(`Router node ${nodeId} serving environment ${values.env} on ${connection.getServer()} (config ${file}). Ctrl-C drains and stops.\n`);
@@ -104,4 +109,49 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   }
   await closeNats(connection);
   return ExitCode.Ok;
+}
+
+/** Where the node's signing seed comes from: its own variable, else its NATS identity's. */
+const SEED_VARIABLES = ['SWITCHYARD_NODE_SEED', 'NATS_NKEY_SEED'] as const;
+
+/**
+ * The node's key, whom it trusts, and its id: the id the trust list binds to its key unless
+ * --node-id says otherwise, and never an id that list gives another key. Warns, rather than
+ * refusing to start, when peers will not believe this node or it will believe none of them:
+ * a single node works without gossip.
+ */
+async function gossipIdentity(
+  flag: string | undefined,
+  routers: Config['routers'],
+  baseDir: string,
+  io: CliIo,
+): Promise<{ signer: GossipSigner; trusted: TrustedRouters; nodeId: string }> {
+  const variable = SEED_VARIABLES.find((name) => io.env[name]);
+  let signer: GossipSigner;
+  if (variable) {
+    try {
+      signer = signerFromSeed(io.env[variable] ?? '');
+    } catch (error) {
+      throw new UsageError(`switchyard start: $${variable} does not hold an NKey seed: ${error instanceof Error ? error.message : String(error)}`, 'Set it to a user seed (SU...), e.g. from `nk -gen user` (docs/deployment.md).');
+    }
+  } else {
+    signer = generateSigner().signer;
+    io.stderr(`switchyard start: no $SWITCHYARD_NODE_SEED or $NATS_NKEY_SEED; signing gossip with a key made up now (${signer.publicKey}), which no peer trusts.\n`);
+  }
+  const keys = await loadTrustedKeys(routers, baseDir);
+  let trusted: TrustedRouters;
+  try {
+    trusted = new TrustedRouters(keys);
+  } catch (error) {
+    // The config and its trustedKeysFile each check out alone; together they gave one key to two nodes.
+    throw new ConfigError([{ path: 'routers.trustedKeys', message: error instanceof Error ? error.message : String(error) }]);
+  }
+  const bound = trusted.nodeOf(signer.publicKey);
+  if (flag !== undefined && bound !== undefined && flag !== bound) {
+    throw new UsageError(`switchyard start: --node-id ${flag}, but routers.trustedKeys binds this node's key to ${bound}`, `Start it as --node-id ${bound}, or give ${flag} its own key.`);
+  }
+  const nodeId = flag ?? bound ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50)}-${randomBytes(6).toString('base64url')}`;
+  if (trusted.size === 0) io.stderr('switchyard start: routers.trustedKeys lists no router: this node will ignore every peer\'s gossip.\n');
+  else if (bound === undefined) io.stderr(`switchyard start: routers.trustedKeys does not list this node's key; peers will ignore its gossip. Add ${nodeId}: ${signer.publicKey}\n`);
+  return { signer, trusted, nodeId };
 }
