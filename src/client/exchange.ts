@@ -3,8 +3,9 @@
  *
  * - A node acknowledges at once. No word from any node within `ackTimeoutMs` (a frozen node still
  *   in the queue group) sends the request again, under a new id, while the first send may still
- *   answer: whichever node speaks first keeps the request and the others are cancelled. This goes
- *   on until a node answers or `idleTimeoutMs` has passed without one.
+ *   answer: whichever node speaks first keeps the request and the others are cancelled. Each
+ *   further silent round sends one copy more (up to three), since the queue group may hand every
+ *   copy to the same frozen node; this goes on until a node answers or `idleTimeoutMs` passes.
  * - Silence from the node holding the request is probed with replay requests; if it lasts
  *   `idleTimeoutMs`, the request goes once more to another node when nothing was delivered yet,
  *   with that node named in `sy-avoid-nodes`. Once delivery has begun a retry could duplicate
@@ -58,7 +59,9 @@ export type ExchangeItem =
   | { kind: 'result'; reply: Extract<DataReply, { kind: 'result' }>; requestId: string };
 
 /** Sends of one request at most; with the default timings a frozen node costs one or two. */
-const MAX_SENDS = 32;
+const MAX_SENDS = 63;
+/** Copies sent in one silent round at most. */
+const MAX_COPIES = 3;
 /** Declines before the client stops asking to avoid nodes: a served request beats a perfect one. */
 const MAX_DECLINES = 3;
 
@@ -83,6 +86,7 @@ class Exchange {
   private current: Attempt | undefined;
   private sends = 0;
   private declines = 0;
+  private silentRounds = 0;
   private unheardSince: number | undefined;
   private retriedAfterSilence = false;
   private delivered = false;
@@ -229,6 +233,7 @@ class Exchange {
   private adopt(attempt: Attempt): void {
     this.current = attempt;
     this.unheardSince = undefined;
+    this.silentRounds = 0;
     clearTimeout(this.ackTimer);
     for (const other of this.open) if (other !== attempt) this.drop(other);
     this.armTicker();
@@ -245,7 +250,9 @@ class Exchange {
     if (Date.now() - (this.unheardSince ?? Date.now()) >= this.spec.idleTimeoutMs) {
       return this.fail(new ClientError('router_timeout', `no router node took request ${this.spec.requestId} within ${this.spec.idleTimeoutMs} ms (${this.sends} sends)`));
     }
-    this.send();
+    // With one node of two frozen, k copies all reach it with probability 2^-k.
+    this.silentRounds++;
+    for (let i = 0; i < Math.min(this.silentRounds, MAX_COPIES); i++) this.send();
   }
 
   private onDeclined(attempt: Attempt): void {
