@@ -158,10 +158,10 @@ describe('distributed runtime', () => {
 
   it('lists every node and its deployments in switchyard status --json', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/switchyard.js', 'status', '--json', '--nats', cluster.urls.slice(1).join(',')], { cwd: root });
-    const status = JSON.parse(stdout) as { nodes: { nodeId: string; fleet: { deployments: Record<string, string> } }[]; deployments: Record<string, { merged: string }> };
+    const status = JSON.parse(stdout) as { nodes: { nodeId: string; peers: string[]; fleet: { deployments: Record<string, string> } }[]; deployments: Record<string, { merged: string }> };
     expect(status.nodes.map((n) => n.nodeId).sort()).toEqual(['n1', 'n2', 'n4']);
     // Their gossip is signed by keys the config trusts: each node counts the others as peers.
-    for (const node of status.nodes as { nodeId: string; peers: string[] }[]) {
+    for (const node of status.nodes) {
       expect([...node.peers].sort()).toEqual(['n1', 'n2', 'n4'].filter((id) => id !== node.nodeId));
     }
     for (const node of status.nodes) expect(Object.keys(node.fleet.deployments)).toContain('gpt-4.1@openai');

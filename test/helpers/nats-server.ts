@@ -19,6 +19,11 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** SIGKILL, then remove the temp dir. Idempotent. */
   kill(): Promise<void>;
+  /**
+   * Stops the server (SIGTERM), waits `downMs`, and starts a new one on the same ports and
+   * arguments, as an operator restarting it would; resolves once the new one is ready.
+   */
+  restart(downMs: number): Promise<void>;
 }
 
 export interface NatsServerOptions {
@@ -111,7 +116,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   // Another process can grab a free port between freePort() and the bind; retry with fresh ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options);
+      return restartable(await startOnce(options, await freePort(), await freePort()), options);
     } catch (err) {
       const inUse = err instanceof Error && /address already in use/i.test(err.message);
       if (!inUse || attempt >= 3) throw err;
@@ -119,11 +124,41 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   }
 }
 
-async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> {
+/** A handle that stays valid across restarts: stop and kill always reach the current process. */
+function restartable(first: ServerProcess, options: NatsServerOptions): NatsServerHandle {
+  let current = first;
+  const handle: NatsServerHandle = {
+    url: first.url,
+    port: first.port,
+    monitorPort: first.monitorPort,
+    get pid() {
+      return current.pid;
+    },
+    stop: () => current.stop(),
+    kill: () => current.kill(),
+    async restart(downMs) {
+      await current.stop();
+      await sleep(downMs);
+      // The port was ours a moment ago; a few tries cover the kernel's brief hold on it.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          current = await startOnce(options, first.port, first.monitorPort);
+          return;
+        } catch (err) {
+          if (attempt >= 5 || !(err instanceof Error && /address already in use/i.test(err.message))) throw err;
+          await sleep(100);
+        }
+      }
+    },
+  };
+  return handle;
+}
+
+type ServerProcess = Omit<NatsServerHandle, 'restart'>;
+
+async function startOnce(options: NatsServerOptions, port: number, monitorPort: number): Promise<ServerProcess> {
   const bin = serverBinary();
   const dir = await mkdtemp(join(tmpdir(), 'nats-test-'));
-  const port = await freePort();
-  const monitorPort = await freePort();
 
   const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)];
   if (options.configText !== undefined) {

@@ -112,6 +112,7 @@ function actAsRouter(nc: NatsConnection, node: string, log: Seen[]): Subscriptio
       },
     }),
     nc.subscribe('sy.cancel.>', { callback: (_err, msg) => record(msg) }),
+    nc.subscribe('sy.replay.>', { callback: (_err, msg) => record(msg) }),
     nc.subscribe('sy.state.>', { callback: (_err, msg) => record(msg) }),
     nc.subscribe('sy.node.>', { callback: (_err, msg) => record(msg) }),
     nc.subscribe('sy.alert.>', { callback: (_err, msg) => record(msg) }),
@@ -268,14 +269,15 @@ describe('NATS permissions from docs/deployment.md', () => {
   });
 
   describe('applications', () => {
-    it('the flagship reaches a router on sy.req.conversation_serving and can cancel on sy.cancel.<id>', async () => {
+    it('the flagship reaches a router on sy.req.conversation_serving and can cancel on sy.cancel.<id> and ask for replays on sy.replay.<id>', async () => {
       const id = mark('flagship');
       const reply = await flagship.request('sy.req.conversation_serving', id, { timeout: 2_000 });
       expect(reply.json()).toMatchObject({ subject: 'sy.req.conversation_serving', body: id });
       const requestId = mark('req');
       flagship.publish(`sy.cancel.${requestId}`, requestId);
-      await waitFor(() => logged(routerLog, requestId).length === 2, 'both routers to receive the cancel');
-      expect(logged(routerLog, requestId).map((s) => s.subject)).toEqual([`sy.cancel.${requestId}`, `sy.cancel.${requestId}`]);
+      flagship.publish(`sy.replay.${requestId}`, requestId);
+      await waitFor(() => logged(routerLog, requestId).length === 4, 'both routers to receive the cancel and the replay request');
+      expect(logged(routerLog, requestId).map((s) => s.subject).sort()).toEqual([`sy.cancel.${requestId}`, `sy.cancel.${requestId}`, `sy.replay.${requestId}`, `sy.replay.${requestId}`]);
       expect(errors(flagship).filter((e) => e instanceof PermissionViolationError)).toEqual([]);
     });
 
@@ -411,6 +413,15 @@ describe('NATS permissions from docs/deployment.md', () => {
       expect(logged(routerLog, 'router speaking as an app')).toEqual([]);
       sub.unsubscribe();
       victim.unsubscribe();
+    });
+
+    it('cannot publish an admin command, so no router can be made to drain another', async () => {
+      const before = errors(router1).length;
+      router1.publish('sy.admin.drain.router-2', JSON.stringify({ command: 'drain' }));
+      await router1.flush();
+      await waitFor(() => errors(router1).slice(before).some((e) => isViolation(e, 'publish', 'sy.admin.drain.router-2')), 'the publish violation');
+      await routersCaughtUp();
+      expect(routerLog.filter((s) => s.subject === 'sy.admin.drain.router-2')).toEqual([]);
     });
 
     it('publish and receive digests on sy.state.> and heartbeats on sy.node.>', async () => {
@@ -587,7 +598,7 @@ describe("the applications' deny list", () => {
   it('keeps gossip, admin, chaos and $SRV closed even under a broad allow of sy.> and $SRV.>', async () => {
     const permissions = await readFile(FIXTURE, 'utf8');
     const narrow = `CONVERSATION_SERVING_PERMISSIONS = {
-  publish: { allow: ["sy.req.conversation_serving", "sy.cancel.>"], deny: $APP_DENY }
+  publish: { allow: ["sy.req.conversation_serving", "sy.cancel.>", "sy.replay.>"], deny: $APP_DENY }
   subscribe: { allow: ["_INBOX.>"], deny: $APP_DENY }
 }`;
     const broad = `CONVERSATION_SERVING_PERMISSIONS = {
