@@ -7,11 +7,13 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
+import * as hostileBusBench from './hostile-bus.bench.js';
 import * as routingBench from './routing.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   config: configBench,
   decoding: decodingBench,
+  'hostile-bus': hostileBusBench,
   routing: routingBench,
 };
 
