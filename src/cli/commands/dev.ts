@@ -16,7 +16,8 @@ import { natsOptions } from '../nats-options.js';
 export const devHelp = `Usage: switchyard dev [--config PATH] [--env NAME] [--latency-scale X] [--json]
 
 Starts nats-server (unless NATS_URL is set), the vendor simulator for the config's fleet (default:
-the example fleet), and one router node routing to the simulator; Ctrl-C stops them all.
+the example fleet), and one router node routing to the simulator; Ctrl-C stops them all, and so
+does draining the node (\`switchyard drain dev-1\`).
 
   --config PATH        config (default $SWITCHYARD_CONFIG, ./switchyard.config.ts, then the example)
   --env NAME           environment to route (default us_prod, or the config's first)
@@ -87,8 +88,9 @@ export async function dev(args: readonly string[], io: CliIo): Promise<ExitCode>
         ].join('\n'),
       );
     }
-    await (io.shutdown ?? new Promise(() => {}));
-    io.stdout('Stopping...\n');
+    // Ctrl-C, or `switchyard drain dev-1`: either way everything stops, as a drained `start` node exits.
+    const why = await Promise.race([(io.shutdown ?? new Promise(() => {})).then(() => 'signal'), node.stopped.then(() => 'drained')]);
+    io.stdout(why === 'drained' ? `Router node ${nodeId} drained on request; stopping...\n` : 'Stopping...\n');
   } finally {
     await stopAll();
   }
