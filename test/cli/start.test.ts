@@ -102,7 +102,8 @@ describe('switchyard start', () => {
     const client = await createClient({ servers: nats.url });
     try {
       const inFlight = Array.from({ length: 4 }, () => client.complete(request, { useCase: 'otherwise' }));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      const begun = () => Object.values(simulator?.simulation.stats.snapshot() ?? {}).reduce((sum, s) => sum + s.streams, 0);
+      await until(() => begun() >= 4, 'the four requests to reach the vendors');
       for (const node of ['n1', 'n2']) {
         const drained = spawn(process.execPath, ['bin/switchyard.js', 'drain', node, '--nats', nats.url], { cwd: root, stdio: 'ignore' });
         expect(await exitOf(drained)).toBe(0);

@@ -43,13 +43,18 @@ async function client(servers: string[]): Promise<SwitchyardClient> {
   return c;
 }
 
+/** When each of the last streams() ended, so a test can show they were all in flight through the break. */
+let endedAt: number[] = [];
+
 /** 30 streams at once; each resolves to its text, or to the error it ended with. */
 function streams(pick: (i: number) => SwitchyardClient, offset = 0): Promise<(string | { failed: string })[]> {
+  endedAt = [];
   return Promise.all(
     Array.from({ length: 30 }, async (_, i) => {
       let text = '';
       try {
         for await (const event of pick(i).stream(ask(offset + i), { useCase: 'otherwise' })) if (event.type === 'delta' && event.delta.type === 'text') text += event.delta.text;
+        endedAt.push(Date.now());
         return text;
       } catch (error) {
         return { failed: `${(error as { code?: string }).code}: ${(error as Error).message}` };
@@ -60,6 +65,17 @@ function streams(pick: (i: number) => SwitchyardClient, offset = 0): Promise<(st
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Streams the simulator has begun, over every deployment. */
+const streamsBegun = () => Object.values(simulator?.simulation.stats.snapshot() ?? {}).reduce((sum, s) => sum + s.streams, 0);
+
+/** Waits until `count` more streams have begun at the vendors than `since`: every one is then in flight. */
+async function inFlight(since: number, count: number): Promise<void> {
+  for (let waited = 0; streamsBegun() < since + count; waited += 10) {
+    if (waited > 15_000) throw new Error(`only ${streamsBegun() - since} of ${count} streams began`);
+    await sleep(10);
+  }
+}
+
 describe('recovery', () => {
   it('30 streams live through a 2 s restart of their only NATS server, each with exactly the undisturbed text', async () => {
     server = await startNatsServer();
@@ -69,10 +85,14 @@ describe('recovery', () => {
     expect(undisturbed.every((t) => typeof t === 'string' && t.length > 0)).toBe(true);
 
     const started = Date.now();
+    const before = streamsBegun();
     const disturbed = streams(() => c);
-    await sleep(500);
+    await inFlight(before, 30);
     await server.restart(2_000);
+    const restarted = Date.now();
     const texts = await disturbed;
+    // None had ended before the server came back: every one lived through the outage.
+    expect(endedAt.filter((t) => t < restarted)).toEqual([]);
     const failed = texts.filter((t) => typeof t !== 'string');
     expect(failed).toEqual([]);
     expect(texts).toEqual(undisturbed);
@@ -88,10 +108,13 @@ describe('recovery', () => {
     const undisturbed = await streams((i) => cs[i % 3]!, 100);
     expect(undisturbed.every((t) => typeof t === 'string' && t.length > 0)).toBe(true);
 
+    const before = streamsBegun();
     const disturbed = streams((i) => cs[i % 3]!, 100);
-    await sleep(500);
+    await inFlight(before, 30);
+    const killed = Date.now();
     await cluster.killMember(0);
     const texts = await disturbed;
+    expect(endedAt.filter((t) => t < killed)).toEqual([]);
     expect(texts.filter((t) => typeof t !== 'string')).toEqual([]);
     expect(texts).toEqual(undisturbed);
     console.log('kill of a cluster member under 30 streams: 30 of 30 complete with the undisturbed text');
