@@ -24,6 +24,9 @@ export interface HeldRequestLimits {
   maxFinishedBytes: number;
 }
 
+const MAX_CONTROL_BYTES = 512;
+const decoder = new TextDecoder();
+
 export const DEFAULT_HELD_LIMITS: HeldRequestLimits = { retentionMs: 15_000, maxFinished: 10_000, maxFinishedBytes: 64 * 1024 * 1024 };
 
 /** Why a control message was refused; counted by the node. */
@@ -95,19 +98,16 @@ export class HeldRequests {
     return undefined;
   }
 
-  /** Requests held now, working and finished, for status. */
-  size(): { inFlight: number; finished: number } {
-    return { inFlight: this.entries.size - this.finished.size, finished: this.finished.size };
-  }
-
   stop(): void {
     clearInterval(this.sweeper);
   }
 
   private check<T extends { token: string }>(entry: Entry, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: Uint8Array, use?: (body: T) => void): ControlRefusal | undefined {
+    // A token and a number: anything longer is not a control message, and is not worth parsing.
+    if (data.byteLength > MAX_CONTROL_BYTES) return 'malformed';
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder().decode(data));
+      json = JSON.parse(decoder.decode(data));
     } catch {
       return 'malformed';
     }

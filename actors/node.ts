@@ -8,7 +8,7 @@
  * Everything on the bus may be forged: a reply goes only to an inbox (reply-guard.ts), a drain
  * needs an explicit command, and every refusal is counted and logged, at most once per interval.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Config } from '../src/config/index.js';
 import { ErrorCode, RequestFailedError, type CanonicalRequest, type Failure } from '../src/domain/index.js';
@@ -23,6 +23,7 @@ import {
   isInboxSubject,
   KEEPALIVE_MS,
   readRequest,
+  randomToken,
   ReplyLog,
   replayWildcard,
   requestIdOfControlSubject,
@@ -208,7 +209,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       const error: Failure = { code: ErrorCode.InvalidRequest, message: `header requestId: ${requestId} is already in flight on this node`, retryable: false, field: 'header requestId' };
       return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error });
     }
-    const token = head.callerToken ?? randomBytes(18).toString('base64url');
+    const token = head.callerToken ?? randomToken();
     const entry = held.open(requestId, msg.reply, token);
     counts.taken++;
     counts.inFlight++;

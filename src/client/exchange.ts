@@ -17,12 +17,11 @@
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Priority, StreamEvent, SwitchyardError } from '../domain/index.js';
-import { Header, KEEPALIVE_MS, type DataReply } from '../transport/index.js';
+import { Header, KEEPALIVE_MS, randomToken, type DataReply } from '../transport/index.js';
 import { Attempt, type AttemptEvent } from './attempt.js';
 import { cancelledError, ClientError, deadlineError, errorFromReply } from './errors.js';
 import type { FailedNodes } from './failed-nodes.js';
 import type { ReplyInbox } from './inbox.js';
-import { randomToken } from './tokens.js';
 
 export type ServedBy = Extract<DataReply, { kind: 'result' }>['servedBy'];
 
@@ -66,7 +65,7 @@ const MAX_COPIES = 3;
 const MAX_DECLINES = 3;
 
 /** The id of the n-th resend: recognisably the same request in logs, still a 64-character subject token. */
-export function retryRequestId(requestId: string, n = 1): string {
+function retryRequestId(requestId: string, n = 1): string {
   return `${requestId.slice(0, 60)}-r${n}`;
 }
 

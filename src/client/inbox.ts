@@ -6,8 +6,7 @@
  * subject) is counted and dropped, and never ends a request.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ReplySchema, type Reply } from '../transport/index.js';
-import { randomToken } from './tokens.js';
+import { randomToken, ReplySchema, type Reply } from '../transport/index.js';
 
 export interface InboxListener {
   readonly requestId: string;

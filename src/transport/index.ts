@@ -27,6 +27,7 @@ export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
 export { startServiceResponder } from './service.js';
 export type { ServiceResponder, ServiceSpec } from './service.js';
 export { readRequest } from './request-intake.js';
+export { randomToken } from './tokens.js';
 export type { RequestIntake, RequestMessage } from './request-intake.js';
 export { generateSigner, signerFromSeed, TrustedRouters } from './gossip-signing.js';
 export type { GossipSigner, Verdict } from './gossip-signing.js';

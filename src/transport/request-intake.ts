@@ -17,6 +17,8 @@ export interface RequestMessage {
   data: Uint8Array;
 }
 
+const decoder = new TextDecoder();
+
 const invalid = (field: string, message: string): Failure => ({ code: ErrorCode.InvalidRequest, message, retryable: false, field });
 
 export function readRequest(msg: RequestMessage, prefix = DEFAULT_PREFIX): RequestIntake {
@@ -42,7 +44,7 @@ export function readRequest(msg: RequestMessage, prefix = DEFAULT_PREFIX): Reque
   if (limits) return { error: limits, head: head.data };
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(msg.data));
+    json = JSON.parse(decoder.decode(msg.data));
   } catch {
     return { error: invalid('body', 'body: not JSON; send a canonical request'), head: head.data };
   }
