@@ -1,10 +1,12 @@
 /**
  * The health actors of one router node: one per vendor-region and one per deployment, each a
- * health machine, plus the live counts routing needs (in flight, probes). Turns their snapshots
- * into the deployment views the strategies choose over, merged with what the peers' digests say
- * (gossip: in-flight summed, latency averaged by samples, fault counts fed to the breakers).
+ * health machine, plus the node's capacity ledger (src/capacity: reservations, learned limits,
+ * the peers' usage). Turns their snapshots into the deployment views the strategies choose over,
+ * merged with what the peers' digests say (gossip: usage summed, latency averaged by samples,
+ * fault counts fed to the breakers).
  */
 import { createActor, type Actor, type ActorOptions } from 'xstate';
+import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
 import type { Vendor } from '../src/domain/index.js';
 import type { DeploymentView, HealthState } from '../src/routing/index.js';
@@ -29,12 +31,12 @@ export interface FleetOptions {
   clock?: MachineClock;
   now?: () => number;
   seed?: number;
+  capacity?: Omit<CapacityOptions, 'now'>;
 }
 
 export class Fleet {
   private readonly vendorRegions = new Map<string, HealthActor>();
   private readonly deployments = new Map<string, { actor: HealthActor; deployment: Deployment; vendor: Vendor }>();
-  private readonly inFlight = new Map<string, number>();
   /** Capacity signals per actor id, inside the window: the health context keeps no separate count of them. */
   private readonly throttles = new Map<string, number[]>();
   /** What the peers' digests say per deployment, as of the last applyPeerDigests. */
@@ -45,12 +47,15 @@ export class Fleet {
   private readonly unusable = new Map<string, string>();
   private readonly unusableListeners = new Set<(vendorRegion: string) => void>();
   readonly now: () => number;
+  /** Every reservation this node holds, and what it knows of the fleet's usage and the vendors' real limits. */
+  readonly capacity: CapacityLedger;
 
   constructor(
     private readonly config: Config,
     options: FleetOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.capacity = new CapacityLedger(config, { ...options.capacity, now: this.now });
     let seed = options.seed ?? 1;
     const start = (id: string) =>
       createActor(healthMachine, { input: { id, policy: options.policy, seed: seed++, now: this.now() }, ...(options.clock ? { clock: options.clock } : {}) }).start();
@@ -99,16 +104,9 @@ export class Fleet {
 
   private noteThrottle(id: string, actor: HealthActor, event: HealthEvent): void {
     if (event.type !== 'outcome.failure' || event.failureClass !== 'capacity') return;
+    if (this.deployments.has(id)) this.capacity.throttled(id);
     const since = event.at - actor.getSnapshot().context.policy.windowMs;
     this.throttles.set(id, [...(this.throttles.get(id) ?? []).filter((at) => at > since), event.at]);
-  }
-
-  begin(deploymentId: string): void {
-    this.inFlight.set(deploymentId, (this.inFlight.get(deploymentId) ?? 0) + 1);
-  }
-
-  end(deploymentId: string): void {
-    this.inFlight.set(deploymentId, Math.max(0, (this.inFlight.get(deploymentId) ?? 0) - 1));
   }
 
   /** A half-open deployment (or vendor-region) lets a few probes through; taking one is recorded. */
@@ -158,7 +156,8 @@ export class Fleet {
     const probeAvailable = state === 'halfOpen' && ownProbe && regionProbe;
     const peer = this.peerDeployments.get(deploymentId);
     // Fleet-wide: every node's requests count against the same vendor concurrency.
-    const inFlight = (this.inFlight.get(deploymentId) ?? 0) + (peer?.inFlight ?? 0);
+    const inFlight = this.capacity.fleetInFlight(deploymentId);
+    const limits = this.capacity.limits(deploymentId);
     const ramp = own.rampStartedAt === undefined ? 1 : Math.min(1, Math.max(0.05, (now - own.rampStartedAt) / own.policy.rampMs));
     return {
       id: entry.deployment.id,
@@ -169,7 +168,7 @@ export class Fleet {
       ttftMs: mergedTtft(ewmaAt(own.ttft, now, PRIOR_TTFT_MS), own.ttftSamples.length, peer),
       tokensPerSecond: own.tokensPerSecond,
       inFlight,
-      headroom: entry.deployment.quota.concurrency - inFlight,
+      headroom: (limits?.concurrency ?? entry.deployment.quota.concurrency) - inFlight,
       ramp,
       probeAvailable,
       throttledUntil: own.throttledUntil,
@@ -199,7 +198,7 @@ export class Fleet {
   /** Requests this node has in flight, over all deployments: its load, as the heartbeat reports it. */
   localInFlight(): number {
     let total = 0;
-    for (const n of this.inFlight.values()) total += n;
+    for (const id of this.deployments.keys()) total += this.capacity.inFlight(id);
     return total;
   }
 
@@ -257,11 +256,14 @@ export class Fleet {
         ttftSamples: context.ttftSamples.length,
         ...(p95 === undefined ? {} : { ttftP95Ms: p95 }),
         ...(tokensPerSecond === undefined ? {} : { tokensPerSecond }),
-        inFlight: this.inFlight.get(deployment.id) ?? 0,
+        inFlight: this.capacity.inFlight(deployment.id),
         window: windowCounts(context.outcomes, this.throttles.get(deployment.id) ?? [], now, context.policy.windowMs),
         // Only a wait still ahead is a hint worth sending.
         quota: context.throttledUntil !== undefined && context.throttledUntil > now ? { throttledUntil: Math.ceil(context.throttledUntil) } : {},
+        ...capacityReport(this.capacity.report(deployment.id)),
       });
+      // Peers now know what we use: from here we spend our share of the headroom as it stands.
+      this.capacity.checkpoint(deployment.id);
     }
     return {
       v: GOSSIP_VERSION,
@@ -283,6 +285,12 @@ export class Fleet {
   applyPeerDigests(digests: readonly Digest[]): void {
     const merged = mergePeerDigests(digests);
     this.peerDeployments = merged.deployments;
+    const reports = new Map<string, PeerCapacity[]>();
+    for (const digest of digests) {
+      // A peer that predates capacity reports still says what it has in flight.
+      for (const d of digest.deployments) reports.set(d.id, [...(reports.get(d.id) ?? []), d.capacity ?? { demand: 0, pools: [{ pool: SHARED_POOL, inFlight: d.inFlight, requests: 0, tokens: 0 }] }]);
+    }
+    this.capacity.applyPeers(reports);
     for (const [id, actor] of this.vendorRegions) this.sendPeerCounts(actor, merged.vendorRegions.get(id) ?? NO_PEER_COUNTS);
     for (const [id, { actor }] of this.deployments) this.sendPeerCounts(actor, merged.deployments.get(id)?.counts ?? NO_PEER_COUNTS);
   }
@@ -305,6 +313,10 @@ export class Fleet {
     for (const actor of this.vendorRegions.values()) actor.stop();
     for (const { actor } of this.deployments.values()) actor.stop();
   }
+}
+
+function capacityReport(report: PeerCapacity | undefined): { capacity?: DeploymentDigest['capacity'] } {
+  return report ? { capacity: { demand: report.demand, limits: report.limits, pools: [...report.pools] } } : {};
 }
 
 /** JSON has no NaN or Infinity, and a peer drops a digest holding null or a negative figure: leave such a value out. */

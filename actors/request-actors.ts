@@ -1,15 +1,18 @@
 /**
- * The two actors a request machine invokes, made real: `choose` plans over the fleet's live views
- * and takes from the retry budget; `attempt` streams from a vendor adapter, forwards every event,
- * and reports the outcome to the deployment's health machine. Stopping an attempt aborts its
- * upstream call at once.
+ * The two actors a request machine invokes, made real: `choose` plans over the fleet's live views,
+ * takes from the retry budget, and admits the request on the first candidate with capacity
+ * (waiting briefly, by priority, when none has any); `attempt` streams from a vendor adapter,
+ * forwards every event, reports the outcome to the deployment's health machine, and releases its
+ * reservation the moment it stops, however it stops. Stopping an attempt aborts its upstream call.
  */
 import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
-import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest } from '../src/domain/index.js';
-import { planRequest, resolveRoute } from '../src/routing/index.js';
+import { estimatedTokens, type AdmitResult, type Reservation, type TenantLimits } from '../src/capacity/index.js';
+import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority } from '../src/domain/index.js';
+import { planRequest, resolveRoute, type Candidate } from '../src/routing/index.js';
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
+import type { CapacityQueue } from './capacity-queue.js';
 import type { Fleet } from './fleet.js';
 import type { RetryBudget } from './retry-budget.js';
 
@@ -23,6 +26,14 @@ export interface RequestScope {
   random: () => number;
   /** Longest wait between two chunks once a stream flows. */
   idleTimeoutMs: number;
+  /** Whom capacity is reserved for: the pool of the use case, the priority, the tenant. */
+  pool: string;
+  priority: Priority;
+  tenant: TenantLimits;
+  /** The request's key in the ledger: whatever it still holds is released when it ends. */
+  owner: string;
+  queue: CapacityQueue;
+  queueWaitMs: number;
 }
 
 /** The output length a latency prediction assumes: what the caller allows, capped at a typical answer. */
@@ -31,29 +42,70 @@ function expectedOutputTokens(request: CanonicalRequest): number {
 }
 
 export function chooseActor(scope: RequestScope) {
-  return fromPromise<ChooseOutput, ChooseInput>(({ input }) => {
+  return fromPromise<ChooseOutput, ChooseInput>(async ({ input, signal }) => {
     const { config, fleet } = scope;
     const model = input.request.model;
-    if (!resolveRoute(config, model, scope.environment, scope.useCase)) return Promise.resolve({ kind: 'none', reason: 'no_route' } as const);
-    if (input.retry && !scope.budget.tryRetry()) return Promise.resolve({ kind: 'none', reason: 'retry_budget' } as const);
-    let plan = planRequest(model, {
-      views: fleet.views(),
-      now: fleet.now(),
-      random: scope.random,
-      excluded: new Set(input.tried),
-      expectedOutputTokens: expectedOutputTokens(input.request),
-      routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
-      fallbackOf: (m) => config.models[m]?.fallback,
-    });
-    // A resumed stream continues the same answer, so only deployments that take a prefill will do.
-    if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
-    const [first, ...rest] = plan;
-    if (!first) return Promise.resolve({ kind: 'none', reason: 'exhausted' } as const);
-    fleet.takeProbe(first.deployment);
-    const choice = (c: typeof first) => ({ ...c, prefill: fleet.takesPrefill(c.deployment), p95TtftMs: fleet.p95TtftMs(c.deployment) });
-    const hedge = rest.find((c) => c.model === first.model && c.via !== 'panic');
-    return Promise.resolve({ kind: 'candidate', candidate: choice(first), hedge: hedge ? choice(hedge) : undefined } as const);
+    if (!resolveRoute(config, model, scope.environment, scope.useCase)) return { kind: 'none', reason: 'no_route' } as const;
+    if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' } as const;
+    const tokens = estimatedTokens(input.request);
+    const waitUntil = fleet.now() + scope.queueWaitMs;
+    for (;;) {
+      let plan = planRequest(model, {
+        views: fleet.views(),
+        now: fleet.now(),
+        random: scope.random,
+        excluded: new Set(input.tried),
+        expectedOutputTokens: expectedOutputTokens(input.request),
+        routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
+        fallbackOf: (m) => config.models[m]?.fallback,
+      });
+      // A resumed stream continues the same answer, so only deployments that take a prefill will do.
+      if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
+      if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
+      const admitted = admitFirst(scope, plan, tokens);
+      if ('candidate' in admitted) {
+        const { candidate: first, reservation } = admitted;
+        fleet.takeProbe(first.deployment);
+        const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment), p95TtftMs: fleet.p95TtftMs(c.deployment) });
+        const hedge = plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
+        return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? choice(hedge) : undefined } as const;
+      }
+      // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
+      const outcome = admitted.tenantOnly ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal);
+      if (outcome === 'woken') continue;
+      return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;
+    }
   });
+}
+
+type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; tenantOnly: boolean };
+
+/**
+ * Admits the request on the first candidate in plan order that has room, so a full deployment is
+ * skipped (never sent a request its vendor would refuse) and the next, a spill or the fallback
+ * model, takes it. A deployment whose vendor asked us to wait is skipped until its retry-after.
+ */
+function admitFirst(scope: RequestScope, plan: readonly Candidate[], tokens: number): Admitted {
+  const { fleet } = scope;
+  const now = fleet.now();
+  let retryAfterMs = Infinity;
+  let tenantOnly = true;
+  const reasons = new Set<string>();
+  for (const candidate of plan) {
+    const throttledUntil = fleet.view(candidate.deployment)?.throttledUntil;
+    let result: AdmitResult | { ok: false; refusal: 'throttled'; retryAfterMs: number };
+    if (throttledUntil !== undefined && throttledUntil > now) {
+      result = { ok: false, refusal: 'throttled', retryAfterMs: throttledUntil - now };
+    } else {
+      result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner });
+    }
+    if (result.ok) return { candidate, reservation: result.reservation };
+    retryAfterMs = Math.min(retryAfterMs, result.retryAfterMs);
+    if (result.refusal !== 'tenant') tenantOnly = false;
+    reasons.add(result.refusal);
+  }
+  const why = tenantOnly ? `tenant ${scope.tenant.name} holds its share (${scope.tenant.maxShare} %) of pool ${scope.pool}` : `no deployment has capacity for pool ${scope.pool} at priority ${scope.priority} (${[...reasons].join(', ')})`;
+  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), tenantOnly };
 }
 
 export function attemptActor(scope: RequestScope) {
@@ -66,12 +118,27 @@ export function attemptActor(scope: RequestScope) {
       sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.Internal, message: `no adapter for ${input.candidate.deployment}`, failureClass: 'config', retryable: true } });
       return () => {};
     }
-    fleet.begin(deployment.id);
+    const reservation = reserve(scope, input);
+    if (!('id' in reservation)) {
+      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: reservation });
+      return () => {};
+    }
+    const release = () => fleet.capacity.release(reservation);
     void (async () => {
       try {
         const stream = await adapter.stream({ ...input.request, model: deployment.model }, { deployment, signal: controller.signal, idleTimeoutMs: scope.idleTimeoutMs });
-        for await (const event of stream) sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
+        const used = { input: 0, output: 0 };
+        for await (const event of stream) {
+          if (event.type === 'usage') {
+            used.input = event.usage.inputTokens ?? used.input;
+            used.output = event.usage.outputTokens ?? used.output;
+          }
+          // The end may stop this attempt (and release it) before the loop goes on: settle first.
+          if (event.type === 'end') fleet.capacity.settle(reservation, used.input + used.output);
+          sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
+        }
         const metrics = stream.metrics;
+        fleet.capacity.heard(deployment.id, metrics.capacity);
         fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });
       } catch (error) {
         // Stopped by the request machine (it won elsewhere, timed out or was cancelled): it reports why.
@@ -87,11 +154,30 @@ export function attemptActor(scope: RequestScope) {
         }
         sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: failure });
       } finally {
-        fleet.end(deployment.id);
+        release();
       }
     })();
-    return () => controller.abort();
+    return () => {
+      controller.abort();
+      release();
+    };
   });
+}
+
+/** The reservation choose made for this attempt, or a new one (a hedge is admitted as it starts). */
+function reserve(scope: RequestScope, input: AttemptInput): Reservation | AttemptError {
+  const held = input.candidate.reservation ? scope.fleet.capacity.held(input.candidate.reservation) : undefined;
+  if (held) return held;
+  const result = scope.fleet.capacity.admit({
+    deployment: input.candidate.deployment,
+    pool: scope.pool,
+    priority: scope.priority,
+    tenant: scope.tenant,
+    tokens: estimatedTokens(input.request),
+    owner: scope.owner,
+  });
+  if (result.ok) return result.reservation;
+  return { code: ErrorCode.RateLimited, message: `no capacity on ${input.candidate.deployment} (${result.refusal})`, failureClass: 'capacity', retryable: true, retryAfterMs: result.retryAfterMs };
 }
 
 /**

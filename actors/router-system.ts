@@ -5,12 +5,14 @@
  */
 import { createActor, type Actor } from 'xstate';
 import type { Dispatcher } from 'undici';
+import { effectivePriority, poolFor, SHARED_POOL, tenantFor, type CapacityOptions } from '../src/capacity/index.js';
 import type { Config } from '../src/config/index.js';
-import { ErrorCode, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type StreamEvent } from '../src/domain/index.js';
+import { ErrorCode, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type Priority, type StreamEvent } from '../src/domain/index.js';
 import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
 import type { HealthPolicy } from '../machines/health.machine.js';
 import { requestMachine, type RequestOutput } from '../machines/request.machine.js';
 import { routerMachine } from '../machines/router.machine.js';
+import { CapacityQueue } from './capacity-queue.js';
 import { EventQueue } from './event-queue.js';
 import { Fleet, type MachineClock } from './fleet.js';
 import { attemptActor, chooseActor, type RequestScope } from './request-actors.js';
@@ -35,6 +37,8 @@ export interface RouterSystemOptions {
   hedging?: boolean;
   health?: Partial<HealthPolicy>;
   retryBudget?: RetryBudgetOptions;
+  /** The vendors' rate window and how limits are learned; tests shorten the window. */
+  capacity?: Omit<CapacityOptions, 'now'>;
 }
 
 export interface RequestOptions {
@@ -43,6 +47,10 @@ export interface RequestOptions {
   deadlineMs?: number;
   signal?: AbortSignal;
   hedging?: boolean;
+  /** On whose behalf it runs; a name the config does not know counts as the default tenant. */
+  tenant?: string | undefined;
+  /** What the caller asks for; capped by what the tenant may claim. Default: the pool's priority. */
+  priority?: Priority | undefined;
 }
 
 export interface Routed {
@@ -75,7 +83,10 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
   const adapters =
     deps.adapters ??
     new Map(Object.values(config.vendorRegions).map((vr) => [vr.id, createAdapter(vr, { dispatcher, secrets: deps.secrets })]));
-  const fleet = new Fleet(config, { policy: options.health, clock: deps.clock, now });
+  const fleet = new Fleet(config, { policy: options.health, clock: deps.clock, now, capacity: options.capacity });
+  const waiting = new CapacityQueue();
+  fleet.capacity.onRelease(() => waiting.released());
+  let requests = 0;
   const budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET, now);
   const router = createActor(routerMachine, { input: { config }, ...(deps.clock ? { clock: deps.clock } : {}) }).start();
   router.send({ type: 'ready' });
@@ -93,15 +104,25 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }) });
     }
     const current = router.getSnapshot().context.config as Config;
+    const useCase = requestOptions.useCase ?? OTHERWISE;
+    const pool = poolFor(current, useCase);
+    const tenant = tenantFor(current, requestOptions.tenant);
+    const owner = `q${++requests}`;
     const scope: RequestScope = {
       config: current,
       fleet,
       budget,
       adapters,
       environment: options.environment,
-      useCase: requestOptions.useCase ?? OTHERWISE,
+      useCase,
       random,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      pool: pool?.name ?? SHARED_POOL,
+      priority: effectivePriority(requestOptions.priority, pool, tenant),
+      tenant,
+      owner,
+      queue: waiting,
+      queueWaitMs: current.capacity.queueWaitMs,
     };
     budget.deposit();
     const machine = requestMachine.provide({ actors: { choose: chooseActor(scope), attempt: attemptActor(scope) } });
@@ -124,12 +145,14 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     const outcome = new Promise<RequestOutput>((resolve) => {
       requestActor.subscribe({
         complete: () => {
+          fleet.capacity.releaseOwner(owner);
           active.delete(requestActor);
           router.send({ type: 'request.finished' });
           queue.close();
           resolve(requestActor.getSnapshot().output ?? { ok: false, attempts: [], resumed: 0 });
         },
         error: (error) => {
+          fleet.capacity.releaseOwner(owner);
           active.delete(requestActor);
           router.send({ type: 'request.finished' });
           const failure: Failure = { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), retryable: false };

@@ -21,6 +21,8 @@ export interface CandidateChoice {
   prefill: boolean;
   /** Recent p95 time to first token there; a hedge starts after it. */
   p95TtftMs?: number | undefined;
+  /** The capacity reservation admission made for this attempt; an attempt without one is admitted as it starts. */
+  reservation?: string | undefined;
 }
 
 export interface ChooseInput {
@@ -34,7 +36,9 @@ export interface ChooseInput {
 
 export type ChooseOutput =
   | { kind: 'candidate'; candidate: CandidateChoice; hedge?: CandidateChoice | undefined }
-  | { kind: 'none'; reason: 'no_route' | 'exhausted' | 'retry_budget' };
+  | { kind: 'none'; reason: 'no_route' | 'exhausted' | 'retry_budget' }
+  /** Every candidate lacked capacity (or this tenant had used its share) and waiting did not help. */
+  | { kind: 'none'; reason: 'capacity'; message: string; retryAfterMs: number };
 
 export interface AttemptInput {
   attemptId: string;
@@ -255,6 +259,9 @@ export const requestMachine = setup({
     })),
     failNoCandidate: assign(({ context, event }) => {
       const output = (event as unknown as { output: ChooseOutput }).output;
+      if (output.kind === 'none' && output.reason === 'capacity') {
+        return { failure: { code: 'rate_limited', message: output.message, retryable: true, retryAfterMs: output.retryAfterMs } };
+      }
       const reason = output.kind === 'none' ? output.reason : 'exhausted';
       if (context.lastError && reason !== 'no_route') return { failure: failureOf(context.lastError) };
       const message = reason === 'no_route' ? 'no route serves this model, environment and use case' : reason === 'retry_budget' ? 'the retry budget is spent' : 'no deployment left to try';

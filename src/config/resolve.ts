@@ -83,6 +83,7 @@ export function resolveConfig(input: ParsedConfigInput): ResolvedConfig {
       Object.entries(input.pools).map(([name, pool]) => [name, { ...pool, name, mayBorrow: pool.mayBorrow ?? pool.priority === 'critical' }]),
     ),
     tenants: input.tenants,
+    capacity: input.capacity,
     peakLoad: input.peakLoad,
     bufferFactor: input.bufferFactor,
     redundancy: input.redundancy,

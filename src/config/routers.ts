@@ -48,6 +48,13 @@ export const RoutersSchema = z
       .min(1)
       .default(['_INBOX.'])
       .describe('Reply subjects a router node answers must start with one of these; give each application its own inbox prefix under one of them'),
+    maxInFlight: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(1_000)
+      .describe('Requests one router node holds at once; beyond it the node answers overloaded with a retry-after, and the queue group spreads the rest'),
   })
   .describe('The router fleet: whom its nodes trust, and where they answer');
 

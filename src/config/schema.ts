@@ -91,6 +91,23 @@ const TenantSchema = z
   })
   .describe('A customer or process on whose behalf requests run');
 
+const CapacitySchema = z
+  .strictObject({
+    defaultTenant: z
+      .string()
+      .min(1)
+      .default('default')
+      .describe('Tenant whose limits apply to requests that name no tenant, or one not in tenants; unconfigured, it may claim up to standard priority'),
+    queueWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(2_000)
+      .describe('Longest a request waits for capacity, highest priority first, before it is refused rate_limited (never past its deadline)'),
+  })
+  .describe('How admission treats unknown tenants and requests that find no capacity');
+
 const PeakLoadSchema = z
   .strictObject({
     model: ModelNameSchema,
@@ -139,6 +156,7 @@ export const ConfigInputSchema = z.strictObject({
   routes: RoutesSchema,
   pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), PoolSchema).default({}),
   tenants: z.record(z.string().min(1), TenantSchema).default({}),
+  capacity: CapacitySchema.prefault({}),
   peakLoad: z.array(PeakLoadSchema).default([]),
   bufferFactor: z.number().min(1).max(10).default(2).describe('Quota must cover the declared peak times this factor'),
   redundancy: RedundancySchema.prefault({}),

@@ -45,6 +45,13 @@ export const ErrorCode = {
   DeadlineExceeded: 'deadline_exceeded',
   /** Retries are capped at a share of requests so they cannot multiply an outage. */
   RetryBudgetExhausted: 'retry_budget_exhausted',
+  /**
+   * Switchyard itself refused for capacity: every deployment lacked room for this pool and
+   * priority, or this tenant had used its share. Carries retryAfterMs.
+   */
+  RateLimited: 'rate_limited',
+  /** This router node holds as many requests as it may; another node or a later try will take it. */
+  Overloaded: 'overloaded',
   /** The router node is draining or stopped and takes no new requests. */
   RouterDraining: 'router_draining',
   /** No router node listens on the use case's request subject. */
@@ -154,6 +161,8 @@ const REQUEST_HINTS: Partial<Record<ErrorCode, string>> = {
   deadline_exceeded: 'Allow a longer deadline, or retry.',
   retry_budget_exhausted: 'The router is protecting vendors from a retry storm; retry after a short wait.',
   router_draining: 'This router node is shutting down; send the request to another node.',
+  rate_limited: 'Slow down: wait `retryAfterMs` before retrying, or ask for a larger pool share or tenant maxShare.',
+  overloaded: 'This router node is full; retry after `retryAfterMs` (another node may take it), or add router nodes.',
   cancelled: 'The request was cancelled by its caller.',
   invalid_request: 'Fix the field named in `field` and send the request again; no vendor was called.',
   credentials_missing: "Set the credential the message names in the router's environment (or the file the config names) and restart the node.",

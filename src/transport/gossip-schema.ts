@@ -43,6 +43,21 @@ export const QuotaHintsSchema = z.object({
 });
 export type QuotaHints = z.infer<typeof QuotaHintsSchema>;
 
+/**
+ * What the sender uses of a deployment's quota, per pool, and the limits it admits by: every node
+ * sums these to count usage across the fleet (src/capacity). Pool names as the config spells them,
+ * or `(shared)` for use cases in no pool.
+ */
+export const CapacityReportSchema = z.object({
+  /** Requests per second that wanted the deployment on the sender (a decayed rate). */
+  demand: z.number().finite().nonnegative().max(1_000_000),
+  limits: z.object({ concurrency: Count.optional(), rpm: Count.optional(), tpm: Count.optional() }).optional(),
+  pools: z
+    .array(z.object({ pool: z.string().regex(/^(\(shared\)|[a-z0-9][a-z0-9_-]{0,63})$/), inFlight: Count, requests: Count, tokens: Count }))
+    .max(64),
+});
+export type CapacityReport = z.infer<typeof CapacityReportSchema>;
+
 export const DeploymentDigestSchema = z.object({
   id: z.string().min(1).max(256),
   /** The deployment's own breaker state on the sender (not combined with its vendor-region's). */
@@ -58,6 +73,8 @@ export const DeploymentDigestSchema = z.object({
   inFlight: Count,
   window: WindowCountsSchema,
   quota: QuotaHintsSchema,
+  /** Absent from nodes that predate capacity reports; such a peer's usage is not counted. */
+  capacity: CapacityReportSchema.optional(),
 });
 export type DeploymentDigest = z.infer<typeof DeploymentDigestSchema>;
 

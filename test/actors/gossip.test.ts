@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../actors/fleet.js';
 import { startGossip, type Gossip } from '../../actors/gossip.js';
 import type { HealthPolicy } from '../../machines/health.machine.js';
+import type { Reservation } from '../../src/capacity/index.js';
 import type { Config } from '../../src/config/index.js';
 import { connectNats } from '../../src/transport/connect.js';
 import { DigestSchema, GOSSIP_VERSION, type Digest, type Heartbeat } from '../../src/transport/gossip-schema.js';
@@ -19,6 +20,18 @@ import { startNatsCluster, startNatsServer, type NatsClusterHandle, type NatsSer
 import { seedConfig } from '../helpers/simulator.js';
 
 const X = 'claude-sonnet-4@anthropic';
+
+/** A request in flight on X, held in the fleet's capacity ledger as a routed request would be. */
+const holding = new Map<Fleet, Reservation[]>();
+function begin(fleet: Fleet): void {
+  const result = fleet.capacity.admit({ deployment: X, pool: 'fin', priority: 'critical', tenant: { name: 'test', maxShare: 100 }, tokens: 1, owner: 'test' });
+  if (!result.ok) throw new Error(`not admitted: ${result.refusal}`);
+  holding.set(fleet, [...(holding.get(fleet) ?? []), result.reservation]);
+}
+function end(fleet: Fleet): void {
+  const reservation = holding.get(fleet)?.pop();
+  if (reservation) fleet.capacity.release(reservation);
+}
 /** Every node id the tests use has a key, and all of them are trusted, as a config would list them. */
 const KEYS: Record<string, GossipSigner> = Object.fromEntries(['a', 'b', 'c', 'z'].map((id) => [id, generateSigner().signer]));
 const TRUSTED = new TrustedRouters(Object.fromEntries(Object.entries(KEYS).map(([id, signer]) => [id, [signer.publicKey]])));
@@ -164,10 +177,10 @@ describe('gossip', () => {
     const intervalMs = 200;
     const a = await startNode('a', { intervalMs });
     const b = await startNode('b', { intervalMs });
-    a.fleet.begin(X);
-    a.fleet.begin(X);
+    begin(a.fleet);
+    begin(a.fleet);
     for (let i = 0; i < 3; i++) fault(a.fleet);
-    b.fleet.begin(X);
+    begin(b.fleet);
     await waitFor(() => b.fleet.view(X)?.inFlight === 3 && a.fleet.view(X)?.inFlight === 3, 'a and b to see each other');
 
     const start = performance.now();
@@ -214,7 +227,7 @@ describe('gossip', () => {
     const urls = cluster.urls;
     const a = await startNode('a', { intervalMs, url: urls[0] });
     const b = await startNode('b', { intervalMs, url: urls[1] });
-    a.fleet.begin(X);
+    begin(a.fleet);
     for (let i = 0; i < 10; i++) fault(a.fleet);
     await waitFor(() => b.fleet.counts(X)?.peers.faults === 10, "b to hear a's faults");
 
@@ -236,9 +249,9 @@ describe('gossip', () => {
   it('merges in-flight (headroom fleet-wide) and latency weighted by samples', async () => {
     const a = await startNode('a');
     const b = await startNode('b');
-    for (let i = 0; i < 3; i++) a.fleet.begin(X);
+    for (let i = 0; i < 3; i++) begin(a.fleet);
     for (let i = 0; i < 3; i++) success(a.fleet, 200);
-    b.fleet.begin(X);
+    begin(b.fleet);
     success(b.fleet, 400);
     // Both estimates are under the prior, so they do not decay with time: the average is exact.
     const expected = (3 * 200 + 1 * 400) / 4;
@@ -249,7 +262,7 @@ describe('gossip', () => {
     expect(a.gossip.peers().find((p) => p.id === 'b')?.inFlight).toBe(1);
 
     // Requests ending on a show on b within an interval, with no state change to push them.
-    for (let i = 0; i < 3; i++) a.fleet.end(X);
+    for (let i = 0; i < 3; i++) end(a.fleet);
     await waitFor(() => b.fleet.view(X)?.inFlight === 1, "a's requests to end on b");
     expect(b.fleet.view(X)?.headroom).toBe(concurrency - 1);
   });
@@ -259,8 +272,8 @@ describe('gossip', () => {
     const staleAfterMs = 300;
     const a = await startNode('a', { intervalMs, staleAfterMs });
     const b = await startNode('b', { intervalMs, staleAfterMs });
-    a.fleet.begin(X);
-    a.fleet.begin(X);
+    begin(a.fleet);
+    begin(a.fleet);
     for (let i = 0; i < 4; i++) fault(a.fleet);
     await waitFor(() => b.fleet.view(X)?.inFlight === 2 && b.fleet.counts(X)?.peers.faults === 4, "b to hear a's state");
 

@@ -1,0 +1,74 @@
+/**
+ * The admission rule for one request on one deployment, as a pure function of numbers (DESIGN.md
+ * section 5; reliability-algorithms.md §3-5). Three checks, each per dimension (concurrency,
+ * requests and tokens per window):
+ *
+ * 1. Pools. Pool p may use the deployment's limit minus every unused reserve it may not borrow
+ *    (pools.ts): a lower pool never spends a critical pool's reserve, however idle it is, and a
+ *    critical pool spends idle lower pools' reserves. Lower priorities stop short of the top
+ *    (PRIORITY_HEADROOM), so as a pool nears its limit the lowest priority is shed first.
+ * 2. Tenants. Where another tenant is active in the pool, no tenant holds more than its maxShare
+ *    of what the pool may use; a tenant alone may use all of it.
+ * 3. The fleet. Between two of its own digests a node spends only its share of the headroom the
+ *    fleet had when it last published (share by recent demand, with a floor for a new node), so N
+ *    nodes never overshoot N-fold: every node's unreported spending together is at most that
+ *    headroom.
+ */
+import type { Priority } from '../domain/index.js';
+import { DIMENSIONS, type Amounts, type Dimension } from './limits.js';
+import { mayBorrowFrom, type PoolRule } from './pools.js';
+
+/** Share of what a pool may use that each priority may fill: the rest is left for higher ones. */
+export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 0.95, standard: 0.9, batch: 0.8 };
+
+export type Refusal = 'pool' | 'priority' | 'tenant' | 'fleet_share';
+
+export interface AdmissionInput {
+  limits: Amounts;
+  rules: readonly PoolRule[];
+  /** The fleet's usage per pool (the peers' last word plus this node's own, live). */
+  usage: ReadonlyMap<string, Amounts>;
+  pool: PoolRule;
+  priority: Priority;
+  cost: Amounts;
+  tenant: { maxShare: number; usage: Amounts; othersActive: boolean };
+  fleet: {
+    /** This node's part of the headroom, 0..1 (1 alone). */
+    share: number;
+    /** The fleet's total usage when this node last published its own. */
+    reference: Amounts;
+    /** This node's own usage now minus at that moment. */
+    ownSinceReference: Amounts;
+  };
+}
+
+export type AdmissionVerdict =
+  | { ok: true; /** Whether it spends a lower pool's reserve. */ borrowed: boolean }
+  | { ok: false; refusal: Refusal; dimension: Dimension };
+
+export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
+  const { limits, cost, pool } = input;
+  let borrowed = false;
+  for (const d of DIMENSIONS) {
+    let total = 0;
+    let protectedReserve = 0;
+    let ownPool = 0;
+    for (const rule of input.rules) {
+      const used = input.usage.get(rule.name)?.[d] ?? 0;
+      total += used;
+      if (rule.name === pool.name) ownPool = used;
+      else if (!mayBorrowFrom(pool, rule)) protectedReserve += Math.max(0, rule.reserve * limits[d] - used);
+    }
+    const poolMay = Math.max(0, limits[d] - protectedReserve);
+    if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
+    if (total + cost[d] > poolMay * PRIORITY_HEADROOM[input.priority]) return { ok: false, refusal: 'priority', dimension: d };
+    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > poolMay * input.fleet.share * (input.tenant.maxShare / 100)) {
+      return { ok: false, refusal: 'tenant', dimension: d };
+    }
+    const headroom = Math.max(0, limits[d] - input.fleet.reference[d]);
+    if (input.fleet.ownSinceReference[d] + cost[d] > input.fleet.share * headroom) return { ok: false, refusal: 'fleet_share', dimension: d };
+    const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
+    if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;
+  }
+  return { ok: true, borrowed };
+}

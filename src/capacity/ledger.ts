@@ -1,0 +1,373 @@
+/**
+ * One router node's book of capacity: every reservation it holds, per deployment, pool and
+ * tenant, what the peers' digests say they use, and the limits learned from the vendors. A request
+ * is admitted here before its attempt is sent, and its reservation is released exactly once
+ * however the request ends: `release` is idempotent, and the request's owner key releases
+ * whatever a request still holds when it ends (a choice made and never sent, a hedge that lost).
+ *
+ * Time comes in through `now`, so this is as deterministic as the clock handed to it.
+ */
+import type { Priority } from '../domain/index.js';
+import type { Config, Deployment } from '../config/index.js';
+import { judgeAdmission, type Refusal } from './admission.js';
+import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
+import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
+import { fleetShare, PeerBook, type PeerCapacity } from './peers.js';
+import { RollingSum } from './window.js';
+
+export interface CapacityOptions {
+  now?: () => number;
+  /** The vendors' rate window (a minute); shorter only in tests. */
+  windowMs?: number;
+  learning?: Partial<LearningPolicy>;
+}
+
+export interface AdmissionRequest {
+  deployment: string;
+  pool: string;
+  priority: Priority;
+  tenant: { name: string; maxShare: number };
+  /** Estimated tokens (input plus what the output may take). */
+  tokens: number;
+  /** The request this reservation belongs to; `releaseOwner` frees whatever it still holds. */
+  owner: string;
+}
+
+export interface Reservation {
+  readonly id: string;
+  readonly deployment: string;
+  readonly pool: string;
+  readonly tenant: string;
+  readonly owner: string;
+  tokens: number;
+  readonly at: number;
+  released: boolean;
+}
+
+export type AdmitResult =
+  | { ok: true; reservation: Reservation }
+  | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number };
+
+class Usage {
+  inFlight = 0;
+  readonly requests: RollingSum;
+  readonly tokens: RollingSum;
+  constructor(windowMs: number) {
+    this.requests = new RollingSum(windowMs);
+    this.tokens = new RollingSum(windowMs);
+  }
+  amounts(now: number): Amounts {
+    return { concurrency: this.inFlight, rpm: this.requests.total(now), tpm: this.tokens.total(now) };
+  }
+}
+
+export interface DeploymentCapacityStats {
+  admitted: number;
+  released: number;
+  refused: Record<Refusal, number>;
+  shedByPriority: Record<Priority, number>;
+  /** Admissions that spent another (lower) pool's reserve, by borrowing pool. */
+  borrowed: Record<string, number>;
+}
+
+interface Book {
+  deployment: Deployment;
+  rules: PoolRule[];
+  limits: LearnedLimits;
+  own: Map<string, Usage>;
+  tenants: Map<string, Map<string, Usage>>;
+  peers: PeerBook;
+  /** The fleet's total and this node's own at the last publish. */
+  reference: Amounts | undefined;
+  ownAtReference: Amounts;
+  demand: { rate: number; at: number };
+  stats: DeploymentCapacityStats;
+}
+
+/** How fast the demand estimate forgets: a node's share follows a change of load within seconds. */
+const DEMAND_TAU_MS = 5_000;
+
+export class CapacityLedger {
+  private readonly books = new Map<string, Book>();
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly byOwner = new Map<string, Set<Reservation>>();
+  private readonly releaseListeners = new Set<(deployment: string) => void>();
+  private nextId = 0;
+  readonly now: () => number;
+  readonly windowMs: number;
+
+  constructor(config: Config, options: CapacityOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.windowMs = options.windowMs ?? 60_000;
+    const learning = { ...DEFAULT_LEARNING, ...options.learning };
+    for (const vr of Object.values(config.vendorRegions)) {
+      for (const deployment of Object.values(vr.deployments)) {
+        const q = deployment.quota;
+        this.books.set(deployment.id, {
+          deployment,
+          rules: poolRules(config, deployment.id),
+          limits: new LearnedLimits({ concurrency: q.concurrency, rpm: q.rpm, tpm: q.tpm }, learning),
+          own: new Map(),
+          tenants: new Map(),
+          peers: new PeerBook(),
+          reference: undefined,
+          ownAtReference: ZERO,
+          demand: { rate: 0, at: this.now() },
+          stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
+        });
+      }
+    }
+  }
+
+  private usage(map: Map<string, Usage>, key: string): Usage {
+    let usage = map.get(key);
+    if (!usage) map.set(key, (usage = new Usage(this.windowMs)));
+    return usage;
+  }
+
+  private ownTotal(book: Book, now: number): Amounts {
+    const total = { ...ZERO };
+    for (const usage of book.own.values()) add(total, usage.amounts(now));
+    return total;
+  }
+
+  /** Admits a request on a deployment or says why not; an admitted request holds its reservation until released. */
+  admit(request: AdmissionRequest): AdmitResult {
+    const book = this.books.get(request.deployment);
+    if (!book) return { ok: false, refusal: 'unknown_deployment', retryAfterMs: 1000 };
+    const now = this.now();
+    noteDemand(book, now);
+    const pool = book.rules.find((r) => r.name === request.pool) ?? book.rules.at(-1)!;
+    const fleetUsage = new Map<string, Amounts>();
+    for (const rule of book.rules) {
+      const own = book.own.get(rule.name)?.amounts(now) ?? ZERO;
+      fleetUsage.set(rule.name, sum(own, book.peers.usage(rule.name)));
+    }
+    const tenants = book.tenants.get(pool.name);
+    const tenantUsage = tenants?.get(request.tenant.name);
+    let othersActive = false;
+    for (const [name, usage] of tenants ?? []) if (name !== request.tenant.name && usage.inFlight + usage.requests.total(now) > 0) othersActive = true;
+    const ownNow = this.ownTotal(book, now);
+    const alone = book.peers.count() === 0 && !book.peers.recentlyHadPeers(now);
+    const reference = alone || !book.reference ? sum(ownNow, book.peers.total()) : book.reference;
+    const ownSinceReference = alone || !book.reference ? ZERO : difference(ownNow, book.ownAtReference);
+    const cost = { concurrency: 1, rpm: 1, tpm: request.tokens };
+    const limits = book.limits.current(now);
+    const verdict = judgeAdmission({
+      limits,
+      rules: book.rules,
+      usage: fleetUsage,
+      pool,
+      priority: request.priority,
+      cost,
+      tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage?.amounts(now) ?? ZERO, othersActive },
+      fleet: { share: fleetShare(book.demand.rate, book.peers, now), reference, ownSinceReference },
+    });
+    if (!verdict.ok) {
+      book.stats.refused[verdict.refusal]++;
+      if (verdict.refusal === 'priority') book.stats.shedByPriority[request.priority]++;
+      const usage = book.own.get(pool.name);
+      const retryAfterMs = verdict.dimension === 'concurrency' || !usage ? 1000 : (verdict.dimension === 'rpm' ? usage.requests : usage.tokens).msUntilRoom(now) || 1000;
+      return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs) };
+    }
+    for (const usage of [this.usage(book.own, pool.name), this.usage(tenantsOf(book, pool.name), request.tenant.name)]) {
+      usage.inFlight++;
+      usage.requests.add(1, now);
+      usage.tokens.add(request.tokens, now);
+    }
+    book.stats.admitted++;
+    if (verdict.borrowed) book.stats.borrowed[pool.name] = (book.stats.borrowed[pool.name] ?? 0) + 1;
+    const reservation: Reservation = { id: `r${++this.nextId}`, deployment: request.deployment, pool: pool.name, tenant: request.tenant.name, owner: request.owner, tokens: request.tokens, at: now, released: false };
+    this.reservations.set(reservation.id, reservation);
+    let owned = this.byOwner.get(request.owner);
+    if (!owned) this.byOwner.set(request.owner, (owned = new Set()));
+    owned.add(reservation);
+    return { ok: true, reservation };
+  }
+
+  /** The reservation of this id, while it is held. */
+  held(id: string): Reservation | undefined {
+    return this.reservations.get(id);
+  }
+
+  /** Replaces the estimate by the tokens really used, in the window the request was counted in. */
+  settle(reservation: Reservation, tokens: number): void {
+    const book = this.books.get(reservation.deployment);
+    if (!book || reservation.released || !(tokens >= 0)) return;
+    const delta = tokens - reservation.tokens;
+    reservation.tokens = tokens;
+    book.own.get(reservation.pool)?.tokens.add(delta, reservation.at);
+    book.tenants.get(reservation.pool)?.get(reservation.tenant)?.tokens.add(delta, reservation.at);
+  }
+
+  /** Ends a reservation's hold on concurrency; a second call does nothing. The window counts stay. */
+  release(reservation: Reservation): void {
+    if (reservation.released) return;
+    reservation.released = true;
+    this.reservations.delete(reservation.id);
+    const owned = this.byOwner.get(reservation.owner);
+    owned?.delete(reservation);
+    if (owned?.size === 0) this.byOwner.delete(reservation.owner);
+    const book = this.books.get(reservation.deployment);
+    if (!book) return;
+    book.stats.released++;
+    for (const usage of [book.own.get(reservation.pool), book.tenants.get(reservation.pool)?.get(reservation.tenant)]) {
+      if (usage) usage.inFlight = Math.max(0, usage.inFlight - 1);
+    }
+    for (const listener of this.releaseListeners) listener(reservation.deployment);
+  }
+
+  /** Releases whatever the owner (a request that has ended) still holds. */
+  releaseOwner(owner: string): void {
+    for (const reservation of [...(this.byOwner.get(owner) ?? [])]) this.release(reservation);
+  }
+
+  /** Calls `listener` with the deployment whenever a reservation is released. Returns the unsubscribe. */
+  onRelease(listener: (deployment: string) => void): () => void {
+    this.releaseListeners.add(listener);
+    return () => this.releaseListeners.delete(listener);
+  }
+
+  /** Reservations held now, over all deployments. */
+  outstanding(): number {
+    return this.reservations.size;
+  }
+
+  /** This node's requests in flight on a deployment. */
+  inFlight(deploymentId: string): number {
+    let total = 0;
+    for (const usage of this.books.get(deploymentId)?.own.values() ?? []) total += usage.inFlight;
+    return total;
+  }
+
+  /** What the fleet has in flight there (the peers' last word plus ours). */
+  fleetInFlight(deploymentId: string): number {
+    const book = this.books.get(deploymentId);
+    return book ? this.inFlight(deploymentId) + book.peers.total().concurrency : 0;
+  }
+
+  limits(deploymentId: string): Amounts | undefined {
+    return this.books.get(deploymentId)?.limits.current(this.now());
+  }
+
+  /** A vendor 429: the limit of the busiest dimension drops to just under what the fleet was using. */
+  throttled(deploymentId: string): void {
+    const book = this.books.get(deploymentId);
+    if (!book) return;
+    const now = this.now();
+    book.limits.throttled(sum(this.ownTotal(book, now), book.peers.total()), now);
+  }
+
+  heard(deploymentId: string, hints: { requestsLimit?: number | undefined; tokensLimit?: number | undefined }): void {
+    this.books.get(deploymentId)?.limits.heard(hints);
+  }
+
+  /** The peers' latest capacity reports per deployment (one per peer); replaces what was there. */
+  applyPeers(reports: ReadonlyMap<string, readonly PeerCapacity[]>): void {
+    const now = this.now();
+    for (const [id, book] of this.books) {
+      const peerReports = reports.get(id) ?? [];
+      book.peers.replace(peerReports, now);
+      for (const report of peerReports) if (report.limits) book.limits.agree(report.limits, now);
+    }
+  }
+
+  /**
+   * This node is publishing its usage of the deployment: from now on it may spend its share of
+   * the headroom as the fleet stands at this moment.
+   */
+  checkpoint(deploymentId: string): void {
+    const book = this.books.get(deploymentId);
+    if (!book) return;
+    const now = this.now();
+    book.ownAtReference = this.ownTotal(book, now);
+    book.reference = sum(book.ownAtReference, book.peers.total());
+  }
+
+  /** What this node tells its peers about a deployment's capacity. */
+  report(deploymentId: string): PeerCapacity | undefined {
+    const book = this.books.get(deploymentId);
+    if (!book) return undefined;
+    const now = this.now();
+    const limits = book.limits.current(now);
+    return {
+      demand: round(decayedDemand(book, now)),
+      limits: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
+      pools: [...book.own].map(([pool, usage]) => {
+        const a = usage.amounts(now);
+        return { pool, inFlight: a.concurrency, requests: Math.round(a.rpm), tokens: Math.round(a.tpm) };
+      }),
+    };
+  }
+
+  /** Capacity per deployment and pool, for `switchyard status`. */
+  status(): Record<string, DeploymentCapacityStatus> {
+    const now = this.now();
+    const out: Record<string, DeploymentCapacityStatus> = {};
+    for (const [id, book] of this.books) {
+      const limits = book.limits.current(now);
+      out[id] = {
+        configured: book.limits.configured,
+        learned: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
+        share: round(fleetShare(book.demand.rate, book.peers, now)),
+        pools: Object.fromEntries(
+          book.rules.map((rule) => {
+            const own = book.own.get(rule.name)?.amounts(now) ?? ZERO;
+            const fleet = sum(own, book.peers.usage(rule.name));
+            return [rule.name, { reserved: scaleBy(limits, rule.reserve), used: roundAll(fleet), own: roundAll(own), borrowed: book.stats.borrowed[rule.name] ?? 0 }];
+          }),
+        ),
+        ...book.stats,
+      };
+    }
+    return out;
+  }
+}
+
+export interface DeploymentCapacityStatus extends DeploymentCapacityStats {
+  configured: Amounts;
+  learned: Amounts;
+  share: number;
+  pools: Record<string, { reserved: Amounts; used: Amounts; own: Amounts; borrowed: number }>;
+}
+
+export { SHARED_POOL };
+
+function tenantsOf(book: Book, pool: string): Map<string, Usage> {
+  let tenants = book.tenants.get(pool);
+  if (!tenants) book.tenants.set(pool, (tenants = new Map<string, Usage>()));
+  return tenants;
+}
+
+function decayedDemand(book: Book, now: number): number {
+  return book.demand.rate * Math.exp(-Math.max(0, now - book.demand.at) / DEMAND_TAU_MS);
+}
+
+/** Requests per second that wanted this deployment, as an exponentially weighted rate. */
+function noteDemand(book: Book, now: number): void {
+  book.demand = { rate: decayedDemand(book, now) + 1000 / DEMAND_TAU_MS, at: now };
+}
+
+function add(into: Amounts, more: Amounts): void {
+  for (const d of DIMENSIONS) into[d] += more[d];
+}
+
+function sum(a: Amounts, b: Amounts): Amounts {
+  return { concurrency: a.concurrency + b.concurrency, rpm: a.rpm + b.rpm, tpm: a.tpm + b.tpm };
+}
+
+function difference(a: Amounts, b: Amounts): Amounts {
+  return { concurrency: a.concurrency - b.concurrency, rpm: a.rpm - b.rpm, tpm: a.tpm - b.tpm };
+}
+
+function scaleBy(a: Amounts, factor: number): Amounts {
+  return roundAll({ concurrency: a.concurrency * factor, rpm: a.rpm * factor, tpm: a.tpm * factor });
+}
+
+function roundAll(a: Amounts): Amounts {
+  return { concurrency: round(a.concurrency), rpm: round(a.rpm), tpm: round(a.tpm) };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
