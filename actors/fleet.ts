@@ -262,8 +262,6 @@ export class Fleet {
         quota: context.throttledUntil !== undefined && context.throttledUntil > now ? { throttledUntil: Math.ceil(context.throttledUntil) } : {},
         ...capacityReport(this.capacity.report(deployment.id)),
       });
-      // Peers now know what we use: from here we spend our share of the headroom as it stands.
-      this.capacity.checkpoint(deployment.id);
     }
     return {
       v: GOSSIP_VERSION,

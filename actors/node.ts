@@ -39,6 +39,9 @@ import { startGossip, type Gossip } from './gossip.js';
 import { DEFAULT_HELD_LIMITS, HeldRequests, type HeldRequest, type HeldRequestLimits } from './held-requests.js';
 import { createRouterSystem, type RouterSystem, type RouterSystemDeps, type RouterSystemOptions } from './router-system.js';
 
+/** How long an overloaded node asks the caller to wait: about as long as a short answer takes. */
+const OVERLOADED_RETRY_AFTER_MS = 1_000;
+
 export interface RouterNodeOptions {
   connection: NatsConnection;
   config: Config;
@@ -58,6 +61,8 @@ export interface RouterNodeOptions {
   /** Whose gossip counts; default: the config's `routers.trustedKeys`. */
   trusted?: TrustedRouters;
   heldLimits?: Partial<HeldRequestLimits>;
+  /** Requests held at once before `overloaded` (default: the config's `routers.maxInFlight`). */
+  maxInFlight?: number;
   log?: Logger;
   /** Vendor-regions this node cannot call (credentials missing here), with why: never tried, never gossiped. */
   unusable?: Readonly<Record<string, string>>;
@@ -86,6 +91,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const { connection: nc, nodeId } = options;
   const prefix = options.prefix;
   const replyPrefixes = options.replyPrefixes ?? options.config.routers.replyPrefixes;
+  const maxInFlight = options.maxInFlight ?? options.config.routers.maxInFlight;
   const log = (options.log ?? silentLogger()).child({ component: 'router-node', node: nodeId });
   const warnings = new ThrottledWarnings(log);
   const system = createRouterSystem(options.config, options.deps, options.system);
@@ -168,6 +174,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
           fleet: system.fleet.snapshot(),
           unusable: system.fleet.unusableVendorRegions(),
           views: [...system.fleet.views().values()],
+          capacity: system.fleet.capacity.status(),
         }),
       );
     }),
@@ -205,6 +212,11 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     if ('error' in intake) return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error: intake.error });
     const { request, head, useCase } = intake;
     if (head.avoidNodes?.includes(nodeId)) return publish(msg.reply, declineMessage(requestId, nodeId, 'the caller has just seen this node fail'));
+    if (counts.inFlight >= maxInFlight) {
+      warnings.warn('overloaded', { inFlight: counts.inFlight, maxInFlight }, 'refused a request: this node holds as many as routers.maxInFlight allows');
+      const error: Failure = { code: ErrorCode.Overloaded, message: `this router node holds ${counts.inFlight} requests, its limit (routers.maxInFlight)`, retryable: true, retryAfterMs: OVERLOADED_RETRY_AFTER_MS };
+      return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error });
+    }
     if (held.inFlight(requestId)) {
       const error: Failure = { code: ErrorCode.InvalidRequest, message: `header requestId: ${requestId} is already in flight on this node`, retryable: false, field: 'header requestId' };
       return new ReplyLog(requestId, nodeId, msg.reply, publish).send({ kind: 'error', error });
@@ -229,7 +241,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       replies.send({ kind: 'error', error: failure });
     };
     try {
-      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: entry.controller.signal };
+      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: entry.controller.signal, tenant: head.tenant, priority: head.priority };
       if (head.stream === '1') {
         const stream = system.stream(request, requestOptions);
         for await (const event of stream) {

@@ -5,14 +5,16 @@
  *
  * 1. Pools. Pool p may use the deployment's limit minus every unused reserve it may not borrow
  *    (pools.ts): a lower pool never spends a critical pool's reserve, however idle it is, and a
- *    critical pool spends idle lower pools' reserves. Lower priorities stop short of the top
- *    (PRIORITY_HEADROOM), so as a pool nears its limit the lowest priority is shed first.
+ *    critical pool spends idle lower pools' reserves. While more important requests are about,
+ *    lower priorities stop short of the top (PRIORITY_HEADROOM), so as a pool nears its limit the
+ *    lowest priority is shed first; alone, a priority may fill it.
  * 2. Tenants. Where another tenant is active in the pool, no tenant holds more than its maxShare
  *    of what the pool may use; a tenant alone may use all of it.
- * 3. The fleet. Between two of its own digests a node spends only its share of the headroom the
- *    fleet had when it last published (share by recent demand, with a floor for a new node), so N
- *    nodes never overshoot N-fold: every node's unreported spending together is at most that
- *    headroom.
+ * 3. The fleet. A node holds at most its share of the limit (share by the demand every node last
+ *    reported, with a floor for a new node; the shares add up to 1), so N nodes never overshoot
+ *    a quota, let alone N-fold, however stale the peers' usage reports are: each node counts its
+ *    own usage exactly. Idle shares are not lent across nodes; shares follow demand within
+ *    seconds instead (peers.ts). Checks 1 and 2 use the fleet's usage as last reported.
  */
 import type { Priority } from '../domain/index.js';
 import { DIMENSIONS, type Amounts, type Dimension } from './limits.js';
@@ -23,6 +25,7 @@ export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 
 
 export type Refusal = 'pool' | 'priority' | 'tenant' | 'fleet_share';
 
+
 export interface AdmissionInput {
   limits: Amounts;
   rules: readonly PoolRule[];
@@ -30,15 +33,15 @@ export interface AdmissionInput {
   usage: ReadonlyMap<string, Amounts>;
   pool: PoolRule;
   priority: Priority;
+  /** Whether requests more important than this one wanted the deployment recently. */
+  higherPriorityActive: boolean;
   cost: Amounts;
   tenant: { maxShare: number; usage: Amounts; othersActive: boolean };
   fleet: {
-    /** This node's part of the headroom, 0..1 (1 alone). */
-    share: number;
-    /** The fleet's total usage when this node last published its own. */
-    reference: Amounts;
-    /** This node's own usage now minus at that moment. */
-    ownSinceReference: Amounts;
+    /** How much this node may hold (peers.ts; the whole limit alone). */
+    allowance: Amounts;
+    /** This node's own usage of the deployment, over all pools. */
+    own: Amounts;
   };
 }
 
@@ -61,12 +64,11 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     }
     const poolMay = Math.max(0, limits[d] - protectedReserve);
     if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
-    if (total + cost[d] > poolMay * PRIORITY_HEADROOM[input.priority]) return { ok: false, refusal: 'priority', dimension: d };
-    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > poolMay * input.fleet.share * (input.tenant.maxShare / 100)) {
+    if (input.higherPriorityActive && total + cost[d] > poolMay * PRIORITY_HEADROOM[input.priority]) return { ok: false, refusal: 'priority', dimension: d };
+    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > Math.min(poolMay, input.fleet.allowance[d]) * (input.tenant.maxShare / 100)) {
       return { ok: false, refusal: 'tenant', dimension: d };
     }
-    const headroom = Math.max(0, limits[d] - input.fleet.reference[d]);
-    if (input.fleet.ownSinceReference[d] + cost[d] > input.fleet.share * headroom) return { ok: false, refusal: 'fleet_share', dimension: d };
+    if (input.fleet.own[d] + cost[d] > input.fleet.allowance[d]) return { ok: false, refusal: 'fleet_share', dimension: d };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;
   }

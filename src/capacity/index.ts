@@ -9,7 +9,7 @@ export { judgeAdmission, PRIORITY_HEADROOM, type AdmissionInput, type AdmissionV
 export { estimatedTokens } from './estimate.js';
 export { CapacityLedger, SHARED_POOL, type AdmissionRequest, type AdmitResult, type CapacityOptions, type DeploymentCapacityStatus, type Reservation } from './ledger.js';
 export { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, type Amounts, type Dimension, type LearningPolicy } from './limits.js';
-export { fleetShare, PeerBook, SHARE_FLOOR, type PeerCapacity } from './peers.js';
+export { fleetAllowance, fleetShares, PeerBook, SHARE_FLOOR, type PeerCapacity } from './peers.js';
 export { mayBorrowFrom, poolFor, poolRules, type PoolRule } from './pools.js';
 export { effectivePriority, tenantFor, type TenantLimits } from './tenants.js';
 export { RollingSum } from './window.js';

@@ -7,12 +7,12 @@
  *
  * Time comes in through `now`, so this is as deterministic as the clock handed to it.
  */
-import type { Priority } from '../domain/index.js';
+import { PRIORITIES, type Priority } from '../domain/index.js';
 import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
 import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
-import { fleetShare, PeerBook, type PeerCapacity } from './peers.js';
+import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
 import { RollingSum } from './window.js';
 
 export interface CapacityOptions {
@@ -77,10 +77,14 @@ interface Book {
   own: Map<string, Usage>;
   tenants: Map<string, Map<string, Usage>>;
   peers: PeerBook;
-  /** The fleet's total and this node's own at the last publish. */
-  reference: Amounts | undefined;
-  ownAtReference: Amounts;
+  /**
+   * Our demand as the peers last heard it. Shares are computed from what every node has told the
+   * others, so they add up to 1: our live demand against the peers' reported ones would not.
+   */
+  demandAtReference: number;
   demand: { rate: number; at: number };
+  /** When a request of each priority (in PRIORITIES order) last asked for this deployment. */
+  lastAsked: number[];
   stats: DeploymentCapacityStats;
 }
 
@@ -110,9 +114,9 @@ export class CapacityLedger {
           own: new Map(),
           tenants: new Map(),
           peers: new PeerBook(),
-          reference: undefined,
-          ownAtReference: ZERO,
+          demandAtReference: 0,
           demand: { rate: 0, at: this.now() },
+          lastAsked: PRIORITIES.map(() => -Infinity),
           stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
         });
       }
@@ -137,6 +141,9 @@ export class CapacityLedger {
     if (!book) return { ok: false, refusal: 'unknown_deployment', retryAfterMs: 1000 };
     const now = this.now();
     noteDemand(book, now);
+    const rank = PRIORITIES.indexOf(request.priority);
+    book.lastAsked[rank] = now;
+    const higherPriorityActive = book.lastAsked.some((at, i) => i < rank && now - at < this.windowMs);
     const pool = book.rules.find((r) => r.name === request.pool) ?? book.rules.at(-1)!;
     const fleetUsage = new Map<string, Amounts>();
     for (const rule of book.rules) {
@@ -147,10 +154,6 @@ export class CapacityLedger {
     const tenantUsage = tenants?.get(request.tenant.name);
     let othersActive = false;
     for (const [name, usage] of tenants ?? []) if (name !== request.tenant.name && usage.inFlight + usage.requests.total(now) > 0) othersActive = true;
-    const ownNow = this.ownTotal(book, now);
-    const alone = book.peers.count() === 0 && !book.peers.recentlyHadPeers(now);
-    const reference = alone || !book.reference ? sum(ownNow, book.peers.total()) : book.reference;
-    const ownSinceReference = alone || !book.reference ? ZERO : difference(ownNow, book.ownAtReference);
     const cost = { concurrency: 1, rpm: 1, tpm: request.tokens };
     const limits = book.limits.current(now);
     const verdict = judgeAdmission({
@@ -159,9 +162,10 @@ export class CapacityLedger {
       usage: fleetUsage,
       pool,
       priority: request.priority,
+      higherPriorityActive,
       cost,
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage?.amounts(now) ?? ZERO, othersActive },
-      fleet: { share: fleetShare(book.demand.rate, book.peers, now), reference, ownSinceReference },
+      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now), own: this.ownTotal(book, now) },
     });
     if (!verdict.ok) {
       book.stats.refused[verdict.refusal]++;
@@ -273,25 +277,18 @@ export class CapacityLedger {
   }
 
   /**
-   * This node is publishing its usage of the deployment: from now on it may spend its share of
-   * the headroom as the fleet stands at this moment.
+   * What this node tells its peers about a deployment's capacity. The demand it reports is the
+   * one its own share is computed from until the next report, so all nodes split by the same
+   * numbers.
    */
-  checkpoint(deploymentId: string): void {
-    const book = this.books.get(deploymentId);
-    if (!book) return;
-    const now = this.now();
-    book.ownAtReference = this.ownTotal(book, now);
-    book.reference = sum(book.ownAtReference, book.peers.total());
-  }
-
-  /** What this node tells its peers about a deployment's capacity. */
   report(deploymentId: string): PeerCapacity | undefined {
     const book = this.books.get(deploymentId);
     if (!book) return undefined;
     const now = this.now();
     const limits = book.limits.current(now);
+    book.demandAtReference = round(decayedDemand(book, now));
     return {
-      demand: round(decayedDemand(book, now)),
+      demand: book.demandAtReference,
       limits: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
       pools: [...book.own].map(([pool, usage]) => {
         const a = usage.amounts(now);
@@ -309,7 +306,7 @@ export class CapacityLedger {
       out[id] = {
         configured: book.limits.configured,
         learned: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
-        share: round(fleetShare(book.demand.rate, book.peers, now)),
+        share: round(fleetShares(book.demandAtReference, book.peers)[0] ?? 1),
         pools: Object.fromEntries(
           book.rules.map((rule) => {
             const own = book.own.get(rule.name)?.amounts(now) ?? ZERO;
@@ -354,10 +351,6 @@ function add(into: Amounts, more: Amounts): void {
 
 function sum(a: Amounts, b: Amounts): Amounts {
   return { concurrency: a.concurrency + b.concurrency, rpm: a.rpm + b.rpm, tpm: a.tpm + b.tpm };
-}
-
-function difference(a: Amounts, b: Amounts): Amounts {
-  return { concurrency: a.concurrency - b.concurrency, rpm: a.rpm - b.rpm, tpm: a.tpm - b.tpm };
 }
 
 function scaleBy(a: Amounts, factor: number): Amounts {

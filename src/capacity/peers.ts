@@ -1,15 +1,18 @@
 /**
- * What the other router nodes say they use of one deployment, and this node's share of its
- * headroom (reliability-algorithms.md §5.3, DRL's proportional share with a floor):
+ * What the other router nodes say they use of one deployment, and how much of it this node may
+ * hold (reliability-algorithms.md §5.3, DRL's proportional share with a floor):
  *
  *   share_i = max(ε/N, d_i / Σ d_j), normalised so the shares add up to 1,
  *
- * where d is each node's recent demand there. A new node (no demand yet) starts at the floor.
- * When peers fall silent (gossip stale, or a peer dropped within the last RECENT_MS), the node
- * does not take the whole quota for itself: it keeps to SAFETY / N of the last fleet size N, as the
- * silent peers may still be sending.
+ * where d is the demand each node last reported (so every node splits by the same numbers). A new
+ * node (no demand yet) starts at the floor. A peer holding more than its share (its share shrank
+ * while its requests still run) is counted at what it holds, and the others split what is left
+ * in proportion to their shares: the fleet's total stays within the limit while shares move.
+ * When peers fall silent (a peer dropped within the last RECENT_MS), the node does not take the
+ * whole quota for itself: it keeps to SAFETY / N of the last fleet size N, as the silent peers
+ * may still be sending.
  */
-import { ZERO, type Amounts } from './limits.js';
+import { DIMENSIONS, ZERO, type Amounts } from './limits.js';
 
 /** One peer's capacity report for one deployment, as its digest carries it. */
 export interface PeerCapacity {
@@ -29,6 +32,7 @@ export class PeerBook {
   private byPool = new Map<string, Amounts>();
   private totals: Amounts = ZERO;
   private demands: number[] = [];
+  private usages: Amounts[] = [];
   private largest = 0;
   private largestAt = -Infinity;
 
@@ -50,6 +54,7 @@ export class PeerBook {
     this.byPool = byPool;
     this.totals = totals;
     this.demands = reports.map((r) => r.demand);
+    this.usages = reports.map((r) => r.pools.reduce((sum, p) => ({ concurrency: sum.concurrency + p.inFlight, rpm: sum.rpm + p.requests, tpm: sum.tpm + p.tokens }), { ...ZERO }));
     if (reports.length >= this.largest || now - this.largestAt > RECENT_MS) {
       this.largest = reports.length;
       this.largestAt = now;
@@ -73,6 +78,10 @@ export class PeerBook {
     return this.demands;
   }
 
+  peerUsages(): readonly Amounts[] {
+    return this.usages;
+  }
+
   /** Whether more peers than now were heard within RECENT_MS: some went silent and may still be sending. */
   recentlyHadPeers(now: number): boolean {
     return this.largest > this.demands.length && now - this.largestAt <= RECENT_MS;
@@ -83,12 +92,34 @@ export class PeerBook {
   }
 }
 
-/** This node's share of a deployment's headroom, 0..1. */
-export function fleetShare(ownDemand: number, peers: PeerBook, now: number): number {
+/** The shares of this node (first) and of each peer, in peer order; they add up to 1. */
+export function fleetShares(ownDemand: number, peers: PeerBook): number[] {
   const demands = [ownDemand, ...peers.peerDemands()];
   const n = demands.length;
   const total = demands.reduce((a, b) => a + b, 0);
   const raw = demands.map((d) => Math.max(SHARE_FLOOR / n, total > 0 ? d / total : 1 / n));
-  const share = (raw[0] ?? 1) / raw.reduce((a, b) => a + b, 0);
-  return peers.recentlyHadPeers(now) ? Math.min(share, SAFETY / peers.recentFleetSize()) : share;
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return raw.map((r) => r / sum);
+}
+
+/** How much of each limit this node may hold now (all of it alone). */
+export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number): Amounts {
+  const shares = fleetShares(ownDemand, peers);
+  const own = shares[0] ?? 1;
+  const usages = peers.peerUsages();
+  const allowance = { ...ZERO };
+  for (const d of DIMENSIONS) {
+    let overShare = 0;
+    let heldOver = 0;
+    usages.forEach((u, j) => {
+      const share = shares[j + 1] ?? 0;
+      if (u[d] > share * limits[d]) {
+        overShare += share;
+        heldOver += u[d];
+      }
+    });
+    allowance[d] = overShare >= 1 ? 0 : (own / (1 - overShare)) * Math.max(0, limits[d] - heldOver);
+    if (peers.recentlyHadPeers(now)) allowance[d] = Math.min(allowance[d], (SAFETY * limits[d]) / peers.recentFleetSize());
+  }
+  return allowance;
 }

@@ -121,13 +121,14 @@ function representative(entries: Entry[], ctx: PlanContext): Entry | undefined {
 }
 
 /**
- * Weighted choice of the first member (weights are also fixed percentages), each weight discounted
- * by the requests in flight there and by its ramp after recovery; the others follow, heaviest first.
+ * Weighted choice of the first member among those with room (weights are also fixed percentages,
+ * so they are not discounted by load: a 90/10 split stays 90/10 while both have headroom), each
+ * weight scaled only by its ramp after recovery; the others follow, heaviest first.
  */
 function loadBalanced(members: { entries: Entry[]; weight: number }[], ctx: PlanContext): Entry[] {
   const scored = members.map((m) => {
     const rep = representative(m.entries, ctx);
-    const effective = rep ? (m.weight * rep.view.ramp) / (1 + rep.view.inFlight) : 0;
+    const effective = rep ? m.weight * rep.view.ramp : 0;
     return { ...m, effective };
   });
   const total = scored.reduce((sum, m) => sum + m.effective, 0);

@@ -93,12 +93,19 @@ describe('LoadBalanced', () => {
     );
   });
 
-  it('sends less to a deployment with requests piling up', () => {
-    const route: RouteNode = { type: 'LoadBalanced', members: [{ route: target('a'), weight: 1 }, { route: target('b'), weight: 1 }] };
-    const ctx = context([view('m', 'a', { inFlight: 9 }), view('m', 'b')], { m: route }, { random: seededRandom(3) });
+  it('keeps its weights however many requests are in flight, while each has room', () => {
+    const route: RouteNode = { type: 'LoadBalanced', members: [{ route: target('a'), weight: 90 }, { route: target('b'), weight: 10 }] };
+    const ctx = context([view('m', 'a', { inFlight: 18, headroom: 2 }), view('m', 'b', { inFlight: 2 })], { m: route }, { random: seededRandom(3) });
     let toA = 0;
-    for (let i = 0; i < 2000; i++) if (planRequest('m', ctx)[0]!.deployment === 'm@a') toA++;
-    expect(toA / 2000).toBeCloseTo(1 / 11, 1);
+    for (let i = 0; i < 10_000; i++) if (planRequest('m', ctx)[0]!.deployment === 'm@a') toA++;
+    expect(Math.abs(toA / 10_000 - 0.9)).toBeLessThan(0.02);
+  });
+
+  it('sends nothing first to a member without room', () => {
+    const route: RouteNode = { type: 'LoadBalanced', members: [{ route: target('a'), weight: 90 }, { route: target('b'), weight: 10 }] };
+    const ctx = context([view('m', 'a', { inFlight: 20, headroom: 0 }), view('m', 'b')], { m: route }, { random: seededRandom(3) });
+    const firsts = new Set(Array.from({ length: 200 }, () => planRequest('m', ctx)[0]!.deployment));
+    expect([...firsts]).toEqual(['m@b']);
   });
 });
 

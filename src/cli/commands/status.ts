@@ -21,12 +21,25 @@ export const drainHelp = `Usage: switchyard drain NODE [--nats URL,...]
 Tells one router node to drain: it stops taking requests, finishes those in flight, and stops.
 `;
 
+type Amounts = { concurrency: number; rpm: number; tpm: number };
+
+/** A node's capacity book of one deployment (src/capacity, `DeploymentCapacityStatus`). */
+interface DeploymentCapacity {
+  configured: Amounts;
+  learned: Amounts;
+  admitted: number;
+  refused: Record<string, number>;
+  shedByPriority: Record<string, number>;
+  pools: Record<string, { reserved: Amounts; used: Amounts; borrowed: number }>;
+}
+
 interface NodeState {
   nodeId: string;
   state: string;
   environment: string;
   counts: { taken: number; inFlight: number; failed: number };
   fleet: { vendorRegions: Record<string, string>; deployments: Record<string, string> };
+  capacity?: Record<string, DeploymentCapacity>;
 }
 
 const SEVERITY = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
@@ -68,7 +81,46 @@ function render(status: Awaited<ReturnType<typeof gatherStatus>>): string {
   for (const [id, d] of Object.entries(status.deployments).sort()) {
     lines.push(`${id.padEnd(40)} ${d.merged.padEnd(9)} ${status.nodes.map((n) => (d.nodes[n.nodeId] ?? '-').padEnd(n.nodeId.length)).join('  ')}`);
   }
+  lines.push(...renderCapacity(status.nodes));
   return `${lines.join('\n')}\n`;
+}
+
+const amounts = (a: Amounts) => `${fmt(a.concurrency)}/${fmt(a.rpm)}/${fmt(a.tpm)}`;
+const fmt = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
+const total = (records: Record<string, number>[]) => records.reduce((sum, r) => sum + Object.values(r).reduce((a, b) => a + b, 0), 0);
+
+/**
+ * Capacity per deployment and pool: limits (configured → learned) and each pool's usage as the
+ * fleet sees it (the highest any node reports), with admissions, refusals and priority shedding
+ * summed over the nodes. Only deployments some node has admitted or refused on are shown.
+ */
+function renderCapacity(nodes: readonly NodeState[]): string[] {
+  const ids = [...new Set(nodes.flatMap((n) => Object.keys(n.capacity ?? {})))].sort();
+  const lines: string[] = [];
+  for (const id of ids) {
+    const books = nodes.flatMap((n) => (n.capacity?.[id] ? [n.capacity[id]] : []));
+    const admitted = books.reduce((sum, b) => sum + b.admitted, 0);
+    const refused = total(books.map((b) => b.refused));
+    if (admitted + refused === 0) continue;
+    const first = books[0]!;
+    const learned = books.reduce((low, b) => ({ concurrency: Math.min(low.concurrency, b.learned.concurrency), rpm: Math.min(low.rpm, b.learned.rpm), tpm: Math.min(low.tpm, b.learned.tpm) }), first.learned);
+    const shed = Object.entries(books.reduce<Record<string, number>>((acc, b) => {
+      for (const [p, n] of Object.entries(b.shedByPriority)) acc[p] = (acc[p] ?? 0) + n;
+      return acc;
+    }, {})).filter(([, n]) => n > 0);
+    if (lines.length === 0) lines.push('', 'CAPACITY (concurrency/rpm/tpm)');
+    lines.push(`${id.padEnd(40)} limit ${amounts(first.configured)} learned ${amounts(learned)}  admitted ${admitted}  refused ${refused}${shed.length ? `  shed ${shed.map(([p, n]) => `${p} ${n}`).join(', ')}` : ''}`);
+    for (const [pool, usage] of Object.entries(first.pools)) {
+      const used = books.reduce((high, b) => {
+        const u = b.pools[pool]?.used ?? high;
+        return { concurrency: Math.max(high.concurrency, u.concurrency), rpm: Math.max(high.rpm, u.rpm), tpm: Math.max(high.tpm, u.tpm) };
+      }, usage.used);
+      const borrowed = books.reduce((sum, b) => sum + (b.pools[pool]?.borrowed ?? 0), 0);
+      if (usage.reserved.concurrency + used.concurrency + used.rpm + borrowed === 0) continue;
+      lines.push(`  pool ${pool.padEnd(14)} used ${amounts(used).padEnd(16)} reserved ${amounts(usage.reserved).padEnd(16)} borrowed ${borrowed}`);
+    }
+  }
+  return lines;
 }
 
 export async function status(args: readonly string[], io: CliIo): Promise<ExitCode> {

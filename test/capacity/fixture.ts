@@ -1,0 +1,25 @@
+/** A small fleet for the capacity tests: one model on two vendor-regions, a critical and a batch pool, three tenants. */
+import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/index.js';
+
+export const A = 'claude-sonnet-4@anthropic';
+export const B = 'claude-sonnet-4@bedrock/us-east-1';
+
+export function capacityConfig(over: Partial<ConfigInput> = {}, quota = { rpm: 1000, tpm: 1_000_000, concurrency: 20 }): Config {
+  return ConfigSchema.parse({
+    vendorRegions: {
+      anthropic: { credentials: { apiKey: { env: 'ANTHROPIC_API_KEY' } }, deployments: { 'claude-sonnet-4': { vendorModelId: 'claude-sonnet-4-20250514', quota } } },
+      'bedrock/us-east-1': {
+        credentials: { accessKeyId: { env: 'AWS_ACCESS_KEY_ID' }, secretAccessKey: { env: 'AWS_SECRET_ACCESS_KEY' } },
+        deployments: { 'claude-sonnet-4': { vendorModelId: 'anthropic.claude-sonnet-4-20250514-v1:0', quota } },
+      },
+    },
+    models: { 'claude-sonnet-4': {} },
+    routes: { CLAUDE_SONNET_4: { test: { Sequence: ['anthropic', 'bedrock/us-east-1'] } } },
+    pools: {
+      flagship: { priority: 'critical', useCases: ['conversation_serving'], shares: { '*': 50 } },
+      bulk: { priority: 'batch', useCases: ['otherwise'], shares: { '*': 50 } },
+    },
+    tenants: { acme: { maxShare: 50, maxPriority: 'critical' }, flood: { maxShare: 25, maxPriority: 'standard' }, worker: { maxShare: 100, maxPriority: 'batch' } },
+    ...over,
+  });
+}
