@@ -314,7 +314,7 @@ export class Fleet {
 }
 
 function capacityReport(report: PeerCapacity | undefined): { capacity?: DeploymentDigest['capacity'] } {
-  return report ? { capacity: { demand: report.demand, limits: report.limits, pools: [...report.pools] } } : {};
+  return report ? { capacity: report } : {};
 }
 
 /** JSON has no NaN or Infinity, and a peer drops a digest holding null or a negative figure: leave such a value out. */

@@ -123,7 +123,9 @@ export function attemptActor(scope: RequestScope) {
       sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: reservation });
       return () => {};
     }
+    fleet.capacity.claim(reservation);
     const release = () => fleet.capacity.release(reservation);
+    let ended = false;
     void (async () => {
       try {
         const stream = await adapter.stream({ ...input.request, model: deployment.model }, { deployment, signal: controller.signal, idleTimeoutMs: scope.idleTimeoutMs });
@@ -134,7 +136,10 @@ export function attemptActor(scope: RequestScope) {
             used.output = event.usage.outputTokens ?? used.output;
           }
           // The end may stop this attempt (and release it) before the loop goes on: settle first.
-          if (event.type === 'end') fleet.capacity.settle(reservation, used.input + used.output);
+          if (event.type === 'end') {
+            ended = true;
+            fleet.capacity.settle(reservation, used.input + used.output);
+          }
           sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
         }
         const metrics = stream.metrics;
@@ -159,7 +164,9 @@ export function attemptActor(scope: RequestScope) {
     })();
     return () => {
       controller.abort();
-      release();
+      // An answer that ended is done at the vendor too. One cut short (a hedge that lost, a
+      // cancel) still holds its seat there until the connection closes: release when the call settles.
+      if (ended) release();
     };
   });
 }

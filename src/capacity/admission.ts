@@ -9,7 +9,8 @@
  *    lower priorities stop short of the top (PRIORITY_HEADROOM), so as a pool nears its limit the
  *    lowest priority is shed first; alone, a priority may fill it.
  * 2. Tenants. Where another tenant is active in the pool, no tenant holds more than its maxShare
- *    of what the pool may use; a tenant alone may use all of it.
+ *    of what the pool may use at its priority, counted across the fleet (tenants' usage travels
+ *    in the digests); a tenant alone may use all of it.
  * 3. The fleet. A node holds at most its share of the limit (share by the demand every node last
  *    reported, with a floor for a new node; the shares add up to 1), so N nodes never overshoot
  *    a quota, let alone N-fold, however stale the peers' usage reports are: each node counts its
@@ -36,6 +37,7 @@ export interface AdmissionInput {
   /** Whether requests more important than this one wanted the deployment recently. */
   higherPriorityActive: boolean;
   cost: Amounts;
+  /** The tenant's fleet-wide usage of this pool, and whether any other tenant is active in it. */
   tenant: { maxShare: number; usage: Amounts; othersActive: boolean };
   fleet: {
     /** How much this node may hold (peers.ts; the whole limit alone). */
@@ -63,11 +65,14 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
       else if (!mayBorrowFrom(pool, rule)) protectedReserve += Math.max(0, rule.reserve * limits[d] - used);
     }
     const poolMay = Math.max(0, limits[d] - protectedReserve);
-    if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
-    if (input.higherPriorityActive && total + cost[d] > poolMay * PRIORITY_HEADROOM[input.priority]) return { ok: false, refusal: 'priority', dimension: d };
-    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > Math.min(poolMay, input.fleet.allowance[d]) * (input.tenant.maxShare / 100)) {
+    const priorityMay = input.higherPriorityActive ? poolMay * PRIORITY_HEADROOM[input.priority] : poolMay;
+    // A tenant's share is of what its requests may use, counted across the fleet. Judged first: a
+    // tenant over its share is refused outright, never queued behind the others it crowds out.
+    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > priorityMay * (input.tenant.maxShare / 100)) {
       return { ok: false, refusal: 'tenant', dimension: d };
     }
+    if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
+    if (total + cost[d] > priorityMay) return { ok: false, refusal: 'priority', dimension: d };
     if (input.fleet.own[d] + cost[d] > input.fleet.allowance[d]) return { ok: false, refusal: 'fleet_share', dimension: d };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;

@@ -42,6 +42,8 @@ export interface Reservation {
   tokens: number;
   readonly at: number;
   released: boolean;
+  /** Taken by an attempt that is calling the vendor: that attempt releases it when its call settles. */
+  claimed: boolean;
 }
 
 export type AdmitResult =
@@ -83,8 +85,8 @@ interface Book {
    */
   demandAtReference: number;
   demand: { rate: number; at: number };
-  /** When a request of each priority (in PRIORITIES order) last asked for this deployment. */
-  lastAsked: number[];
+  /** Per pool, when a request of each priority (in PRIORITIES order) last asked for this deployment. */
+  lastAsked: Map<string, number[]>;
   stats: DeploymentCapacityStats;
 }
 
@@ -116,7 +118,7 @@ export class CapacityLedger {
           peers: new PeerBook(),
           demandAtReference: 0,
           demand: { rate: 0, at: this.now() },
-          lastAsked: PRIORITIES.map(() => -Infinity),
+          lastAsked: new Map(),
           stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
         });
       }
@@ -141,19 +143,25 @@ export class CapacityLedger {
     if (!book) return { ok: false, refusal: 'unknown_deployment', retryAfterMs: 1000 };
     const now = this.now();
     noteDemand(book, now);
-    const rank = PRIORITIES.indexOf(request.priority);
-    book.lastAsked[rank] = now;
-    const higherPriorityActive = book.lastAsked.some((at, i) => i < rank && now - at < this.windowMs);
     const pool = book.rules.find((r) => r.name === request.pool) ?? book.rules.at(-1)!;
+    // Priority sheds within a pool: only more important requests of the same pool hold headroom back.
+    let asked = book.lastAsked.get(pool.name);
+    if (!asked) book.lastAsked.set(pool.name, (asked = PRIORITIES.map(() => -Infinity)));
+    const rank = PRIORITIES.indexOf(request.priority);
+    asked[rank] = now;
+    const higherPriorityActive = asked.some((at, i) => i < rank && now - at < this.windowMs);
     const fleetUsage = new Map<string, Amounts>();
     for (const rule of book.rules) {
       const own = book.own.get(rule.name)?.amounts(now) ?? ZERO;
       fleetUsage.set(rule.name, sum(own, book.peers.usage(rule.name)));
     }
+    // Tenants fleet-wide: ours live, the peers' as last reported.
     const tenants = book.tenants.get(pool.name);
-    const tenantUsage = tenants?.get(request.tenant.name);
+    const peerTenants = book.peers.tenants(pool.name);
+    const tenantUsage = sum(tenants?.get(request.tenant.name)?.amounts(now) ?? ZERO, peerTenants.get(request.tenant.name) ?? ZERO);
     let othersActive = false;
     for (const [name, usage] of tenants ?? []) if (name !== request.tenant.name && usage.inFlight + usage.requests.total(now) > 0) othersActive = true;
+    for (const [name, usage] of peerTenants) if (name !== request.tenant.name && usage.concurrency + usage.rpm > 0) othersActive = true;
     const cost = { concurrency: 1, rpm: 1, tpm: request.tokens };
     const limits = book.limits.current(now);
     const verdict = judgeAdmission({
@@ -164,7 +172,7 @@ export class CapacityLedger {
       priority: request.priority,
       higherPriorityActive,
       cost,
-      tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage?.amounts(now) ?? ZERO, othersActive },
+      tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive },
       fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now), own: this.ownTotal(book, now) },
     });
     if (!verdict.ok) {
@@ -181,7 +189,7 @@ export class CapacityLedger {
     }
     book.stats.admitted++;
     if (verdict.borrowed) book.stats.borrowed[pool.name] = (book.stats.borrowed[pool.name] ?? 0) + 1;
-    const reservation: Reservation = { id: `r${++this.nextId}`, deployment: request.deployment, pool: pool.name, tenant: request.tenant.name, owner: request.owner, tokens: request.tokens, at: now, released: false };
+    const reservation: Reservation = { id: `r${++this.nextId}`, deployment: request.deployment, pool: pool.name, tenant: request.tenant.name, owner: request.owner, tokens: request.tokens, at: now, released: false, claimed: false };
     this.reservations.set(reservation.id, reservation);
     let owned = this.byOwner.get(request.owner);
     if (!owned) this.byOwner.set(request.owner, (owned = new Set()));
@@ -221,9 +229,18 @@ export class CapacityLedger {
     for (const listener of this.releaseListeners) listener(reservation.deployment);
   }
 
-  /** Releases whatever the owner (a request that has ended) still holds. */
+  /**
+   * Releases whatever the owner (a request that has ended) still holds, except reservations an
+   * attempt has claimed: the vendor counts those until their call settles, and the attempt
+   * releases them then (its call always settles: aborted, or cut by the idle timeout).
+   */
   releaseOwner(owner: string): void {
-    for (const reservation of [...(this.byOwner.get(owner) ?? [])]) this.release(reservation);
+    for (const reservation of [...(this.byOwner.get(owner) ?? [])]) if (!reservation.claimed) this.release(reservation);
+  }
+
+  /** An attempt takes the reservation to call the vendor; it must release it when the call settles. */
+  claim(reservation: Reservation): void {
+    reservation.claimed = true;
   }
 
   /** Calls `listener` with the deployment whenever a reservation is released. Returns the unsubscribe. */
@@ -291,8 +308,11 @@ export class CapacityLedger {
       demand: book.demandAtReference,
       limits: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
       pools: [...book.own].map(([pool, usage]) => {
-        const a = usage.amounts(now);
-        return { pool, inFlight: a.concurrency, requests: Math.round(a.rpm), tokens: Math.round(a.tpm) };
+        const tenants = [...(book.tenants.get(pool) ?? [])]
+          .map(([tenant, u]) => ({ tenant, ...onWire(u.amounts(now)) }))
+          .filter((t) => t.inFlight + t.requests > 0)
+          .slice(0, MAX_REPORTED_TENANTS);
+        return { pool, ...onWire(usage.amounts(now)), ...(tenants.length > 0 ? { tenants } : {}) };
       }),
     };
   }
@@ -329,6 +349,13 @@ export interface DeploymentCapacityStatus extends DeploymentCapacityStats {
 }
 
 export { SHARED_POOL };
+
+/** As many as a digest may carry per pool; the busiest tenants are the ones whose shares matter. */
+const MAX_REPORTED_TENANTS = 64;
+
+function onWire(a: Amounts): { inFlight: number; requests: number; tokens: number } {
+  return { inFlight: a.concurrency, requests: Math.round(a.rpm), tokens: Math.round(a.tpm) };
+}
 
 function tenantsOf(book: Book, pool: string): Map<string, Usage> {
   let tenants = book.tenants.get(pool);

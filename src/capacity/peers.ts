@@ -20,16 +20,25 @@ export interface PeerCapacity {
   demand: number;
   /** The limits that peer admits by (learned from the vendor). */
   limits?: Partial<Amounts> | undefined;
-  pools: readonly { pool: string; inFlight: number; requests: number; tokens: number }[];
+  pools: {
+    pool: string;
+    inFlight: number;
+    requests: number;
+    tokens: number;
+    tenants?: { tenant: string; inFlight: number; requests: number; tokens: number }[] | undefined;
+  }[];
 }
 
 export const SHARE_FLOOR = 0.1;
+const NO_TENANTS: ReadonlyMap<string, Amounts> = new Map();
 const SAFETY = 0.8;
 /** How long a fleet size is remembered after peers go quiet. */
 const RECENT_MS = 30_000;
 
 export class PeerBook {
   private byPool = new Map<string, Amounts>();
+  /** Per pool, per tenant. */
+  private byTenant = new Map<string, Map<string, Amounts>>();
   private totals: Amounts = ZERO;
   private demands: number[] = [];
   private usages: Amounts[] = [];
@@ -38,9 +47,16 @@ export class PeerBook {
 
   replace(reports: readonly PeerCapacity[], now: number): void {
     const byPool = new Map<string, Amounts>();
+    const byTenant = new Map<string, Map<string, Amounts>>();
     const totals = { ...ZERO };
     for (const report of reports) {
       for (const p of report.pools) {
+        let tenants = byTenant.get(p.pool);
+        if (!tenants) byTenant.set(p.pool, (tenants = new Map<string, Amounts>()));
+        for (const t of p.tenants ?? []) {
+          const current = tenants.get(t.tenant) ?? { ...ZERO };
+          tenants.set(t.tenant, { concurrency: current.concurrency + t.inFlight, rpm: current.rpm + t.requests, tpm: current.tpm + t.tokens });
+        }
         const current = byPool.get(p.pool) ?? { ...ZERO };
         current.concurrency += p.inFlight;
         current.rpm += p.requests;
@@ -52,6 +68,7 @@ export class PeerBook {
       }
     }
     this.byPool = byPool;
+    this.byTenant = byTenant;
     this.totals = totals;
     this.demands = reports.map((r) => r.demand);
     this.usages = reports.map((r) => r.pools.reduce((sum, p) => ({ concurrency: sum.concurrency + p.inFlight, rpm: sum.rpm + p.requests, tpm: sum.tpm + p.tokens }), { ...ZERO }));
@@ -64,6 +81,11 @@ export class PeerBook {
 
   usage(pool: string): Amounts {
     return this.byPool.get(pool) ?? ZERO;
+  }
+
+  /** What the peers say each tenant uses of a pool. */
+  tenants(pool: string): ReadonlyMap<string, Amounts> {
+    return this.byTenant.get(pool) ?? NO_TENANTS;
   }
 
   total(): Amounts {

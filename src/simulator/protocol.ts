@@ -42,8 +42,14 @@ export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-/** Ties a call's lifetime to the exchange: concurrency is released however the response ends. */
+/**
+ * Ties a call's lifetime to the exchange: concurrency is released however the response ends. A
+ * vendor stops counting a request when it has written the answer ('finish'), not when the socket
+ * event that follows arrives ('close'), which can come after the client has already sent its next
+ * request on the same connection and would count one request too many.
+ */
 export function track(exchange: Exchange, call: SimCall): void {
+  exchange.res.once('finish', () => call.finish(false));
   exchange.res.once('close', () => call.finish(!exchange.res.writableFinished));
 }
 

@@ -16,6 +16,8 @@ export interface QuotaState {
   tokensRemaining: number;
   /** Milliseconds until the oldest counted request leaves the window. */
   resetMs: number;
+  /** The most requests ever in flight here at once, counting the one arriving: what the vendor was asked to hold. */
+  peakConcurrencyAsked: number;
 }
 
 export type QuotaVerdict = { ok: true } | { ok: false; limit: 'rpm' | 'tpm' | 'concurrency'; retryAfterMs: number };
@@ -23,6 +25,7 @@ export type QuotaVerdict = { ok: true } | { ok: false; limit: 'rpm' | 'tpm' | 'c
 export class DeploymentQuota {
   private readonly requests: { at: number; tokens: number }[] = [];
   private inFlight = 0;
+  private peakAsked = 0;
 
   constructor(
     private readonly quota: Quota,
@@ -44,11 +47,13 @@ export class DeploymentQuota {
       tokensLimit: this.quota.tpm,
       tokensRemaining: Math.max(0, this.quota.tpm - tokens),
       resetMs: oldest === undefined ? 0 : Math.max(0, oldest + WINDOW_MS - this.now()),
+      peakConcurrencyAsked: this.peakAsked,
     };
   }
 
   /** Admits a request expected to use `tokens`, counting it; the caller must call `release()` when it ends. */
   admit(tokens: number): QuotaVerdict {
+    this.peakAsked = Math.max(this.peakAsked, this.inFlight + 1);
     const state = this.state();
     const retryAfterMs = Math.max(1000, state.resetMs);
     if (this.inFlight >= this.quota.concurrency) return { ok: false, limit: 'concurrency', retryAfterMs: 1000 };

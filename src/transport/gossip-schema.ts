@@ -53,7 +53,16 @@ export const CapacityReportSchema = z.object({
   demand: z.number().finite().nonnegative().max(1_000_000),
   limits: z.object({ concurrency: Count.optional(), rpm: Count.optional(), tpm: Count.optional() }).optional(),
   pools: z
-    .array(z.object({ pool: z.string().regex(/^(\(shared\)|[a-z0-9][a-z0-9_-]{0,63})$/), inFlight: Count, requests: Count, tokens: Count }))
+    .array(
+      z.object({
+        pool: z.string().regex(/^(\(shared\)|[a-z0-9][a-z0-9_-]{0,63})$/),
+        inFlight: Count,
+        requests: Count,
+        tokens: Count,
+        /** The tenants using the pool there (names as the config spells them), so shares hold fleet-wide. */
+        tenants: z.array(z.object({ tenant: z.string().min(1).max(128), inFlight: Count, requests: Count, tokens: Count })).max(64).optional(),
+      }),
+    )
     .max(64),
 });
 export type CapacityReport = z.infer<typeof CapacityReportSchema>;

@@ -95,12 +95,13 @@ describe('reservations', () => {
   const command = fc.oneof(
     fc.record({ kind: fc.constant('admit' as const), owner: fc.integer({ min: 0, max: 5 }), deployment: fc.constantFrom(A, B), pool: fc.constantFrom('flagship', 'bulk', 'nowhere'), tokens: fc.integer({ min: 1, max: 5000 }) }),
     fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), twice: fc.boolean() }),
+    fc.record({ kind: fc.constant('claim' as const), pick: fc.nat() }),
     fc.record({ kind: fc.constant('settle' as const), pick: fc.nat(), tokens: fc.integer({ min: 0, max: 10_000 }) }),
     fc.record({ kind: fc.constant('end' as const), owner: fc.integer({ min: 0, max: 5 }) }),
     fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 30_000 }) }),
   );
 
-  it('every reservation is released exactly once, however requests end; in flight returns to 0', () => {
+  it('every reservation is released exactly once, however requests and attempts end; in flight returns to 0', () => {
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 200 }), (commands) => {
         const time = clock();
@@ -118,6 +119,9 @@ describe('reservations', () => {
             const r = held[c.pick % held.length]!;
             ledger.release(r);
             if (c.twice) ledger.release(r);
+          } else if (c.kind === 'claim' && held.length > 0) {
+            // An attempt calling the vendor: its owner ending does not release it, the attempt does.
+            ledger.claim(held[c.pick % held.length]!);
           } else if (c.kind === 'settle' && held.length > 0) {
             ledger.settle(held[c.pick % held.length]!, c.tokens);
           } else if (c.kind === 'end') ledger.releaseOwner(`o${c.owner}`);
@@ -127,6 +131,9 @@ describe('reservations', () => {
           expect(ledger.inFlight(A) + ledger.inFlight(B)).toBe(live);
         }
         for (let owner = 0; owner <= 5; owner++) ledger.releaseOwner(`o${owner}`);
+        expect(ledger.outstanding()).toBe(held.filter((r) => !r.released && r.claimed).length);
+        // The attempts' calls settle: each releases its own.
+        for (const r of held) if (r.claimed) ledger.release(r);
         const status = ledger.status();
         expect(ledger.outstanding()).toBe(0);
         expect(ledger.inFlight(A) + ledger.inFlight(B)).toBe(0);

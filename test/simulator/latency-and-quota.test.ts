@@ -59,6 +59,6 @@ describe('deployment quota', () => {
     const quota = new DeploymentQuota({ rpm: 10, tpm: 1000, concurrency: 5 }, () => now);
     quota.admit(300);
     now = 11_000;
-    expect(quota.state()).toEqual({ requestsLimit: 10, requestsRemaining: 9, tokensLimit: 1000, tokensRemaining: 700, resetMs: 50_000 });
+    expect(quota.state()).toEqual({ requestsLimit: 10, requestsRemaining: 9, tokensLimit: 1000, tokensRemaining: 700, resetMs: 50_000, peakConcurrencyAsked: 1 });
   });
 });
