@@ -5,12 +5,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import * as capacityBench from './capacity.bench.js';
 import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as routingBench from './routing.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
+  capacity: capacityBench,
   config: configBench,
   decoding: decodingBench,
   'hostile-bus': hostileBusBench,
