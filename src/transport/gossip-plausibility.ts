@@ -54,7 +54,27 @@ export function implausibleDigest(digest: Digest, now: number, windowMs: number,
     }
     if (d.tokensPerSecond !== undefined && d.tokensPerSecond > limits.maxTokensPerSecond) return `${d.id}: ${d.tokensPerSecond} tokens per second`;
     if (d.quota.throttledUntil !== undefined && d.quota.throttledUntil > digest.at + limits.maxRetryAfterMs) return `${d.id}: throttled until ${d.quota.throttledUntil}`;
+    const capacity = d.capacity && implausibleCapacity(d.id, d.inFlight, d.capacity, limits);
+    if (capacity) return capacity;
   }
+  return undefined;
+}
+
+/** The vendors' rate window, which a capacity report's request counts cover. */
+const CAPACITY_WINDOW_MS = 60_000;
+
+function implausibleCapacity(id: string, inFlight: number, capacity: NonNullable<Digest['deployments'][number]['capacity']>, limits: PlausibilityLimits): string | undefined {
+  if (capacity.demand > limits.maxRequestsPerSecond) return `${id}: demand of ${capacity.demand} requests per second`;
+  const maxRequests = Math.ceil((limits.maxRequestsPerSecond * CAPACITY_WINDOW_MS) / 1000);
+  let pooled = 0;
+  for (const p of capacity.pools) {
+    pooled += p.inFlight;
+    if (p.requests > maxRequests) return `${id}: pool ${p.pool} has ${p.requests} requests in the minute; a node serves at most ${maxRequests}`;
+    const tenants = (p.tenants ?? []).reduce((sum, t) => sum + t.inFlight, 0);
+    if (tenants > p.inFlight) return `${id}: pool ${p.pool}'s tenants hold more than the pool`;
+  }
+  // The pools split what the node holds there; a report that disagrees with itself is not believed.
+  if (pooled !== inFlight) return `${id}: the pools hold ${pooled} in flight, the deployment ${inFlight}`;
   return undefined;
 }
 

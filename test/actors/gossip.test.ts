@@ -385,6 +385,28 @@ describe('gossip', () => {
     }
   });
 
+  it("a peer's capacity report counts against the quota; one that disagrees with itself is dropped whole", async () => {
+    const a = await startNode('a', { intervalMs: 10_000 });
+    const raw = await connection('peer-z');
+    const subject = stateSubject('anthropic');
+    const digest = (seq: number, inFlight: number, pooled: number): string =>
+      JSON.stringify({
+        v: GOSSIP_VERSION, node: 'z', seq, at: Date.now(), vendorRegion: 'anthropic', state: 'healthy', window: { requests: 0, faults: 0, throttles: 0 },
+        deployments: [{
+          id: X, state: 'healthy', ttftSamples: 0, inFlight, window: { requests: 0, faults: 0, throttles: 0 }, quota: {},
+          capacity: { demand: 3, pools: [{ pool: 'fin', inFlight: pooled, requests: pooled, tokens: 100 * pooled, tenants: [{ tenant: 'acme-corp', inFlight: pooled, requests: pooled, tokens: 100 * pooled }] }] },
+        }],
+      });
+    // Claims 150 in flight but its pools hold 10: not believed.
+    signedPublish(raw, subject, digest(1, 150, 10));
+    signedPublish(raw, subject, digest(2, 150, 150));
+    await waitFor(() => a.fleet.capacity.fleetInFlight(X) === 150, "a to count z's 150 in flight");
+    expect(a.gossip.stats().dropped.implausible).toBe(1);
+    const concurrency = config.vendorRegions.anthropic?.deployments['claude-sonnet-4']?.quota.concurrency ?? 0;
+    expect(a.fleet.view(X)?.headroom).toBe(concurrency - 150);
+    expect(a.fleet.capacity.status()[X]?.pools.fin?.used.concurrency).toBe(150);
+  });
+
   it('20,000 invented node ids leave the peer table as it was and the gossip traffic unchanged', async () => {
     const intervalMs = 200;
     // The flood keeps a busy for seconds on a loaded machine; b must not go stale meanwhile, or its return would be counted as traffic.

@@ -1,0 +1,99 @@
+/**
+ * Admission in a running router against the simulator (its quotas enforced): a request is admitted
+ * before it is sent, so a full or throttled deployment is skipped rather than sent a request its
+ * vendor would refuse, and when nothing has room the caller gets a typed `rate_limited`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRouterSystem, type RouterSystem } from '../../actors/index.js';
+import type { Config } from '../../src/config/index.js';
+import type { CanonicalRequest } from '../../src/domain/index.js';
+import { FaultSchema, type FaultSpecInput, type RunningSimulator } from '../../src/simulator/index.js';
+import { createVendorDispatcher } from '../../src/vendors/index.js';
+import { seedConfig, simulatorSecrets, startTestSimulator } from '../helpers/simulator.js';
+
+const ANTHROPIC = 'claude-sonnet-4@anthropic';
+const BEDROCK = 'claude-sonnet-4@bedrock/us-west-2';
+const ask = (text: string): CanonicalRequest => ({ model: 'claude-sonnet-4', maxTokens: 20, messages: [{ role: 'user', content: [{ type: 'text', text }] }] });
+
+let simulator: RunningSimulator;
+let system: RouterSystem;
+const dispatcher = createVendorDispatcher({ keepAliveTimeoutMs: 10 });
+
+/** The seed config without pools and fallback, Claude's test route (Sequence anthropic, bedrock/us-west-2) at concurrency 1 each. */
+async function setup(queueWaitMs = 2_000) {
+  const seed = await seedConfig();
+  const vendorRegions = structuredClone(seed.vendorRegions);
+  for (const id of ['anthropic', 'bedrock/us-west-2']) {
+    const d = vendorRegions[id]!.deployments['claude-sonnet-4']!;
+    d.quota = { ...d.quota, concurrency: 1 };
+  }
+  const config: Config = { ...seed, vendorRegions, pools: {}, models: { ...seed.models, 'claude-sonnet-4': { family: 'claude' } }, capacity: { ...seed.capacity, queueWaitMs } };
+  const started = await startTestSimulator({ config });
+  simulator = started.simulator;
+  system = createRouterSystem(started.config, { secrets: simulatorSecrets(simulator), dispatcher }, { environment: 'test' });
+}
+
+afterEach(async () => {
+  await system?.stop();
+  await simulator?.close();
+});
+
+const inject = (vendorRegion: string, fault: FaultSpecInput) => simulator.simulation.faults.add(FaultSchema.parse({ vendorRegion, durationMs: 60_000, ...fault }));
+const vendorStats = (id: string) => simulator.simulation.stats.snapshot()[id] ?? { requests: 0, rateLimited: 0 };
+
+describe('admission before the attempt', () => {
+  it('counts a request until it ends, and not a moment after: in flight is 0 when complete() returns', async () => {
+    await setup();
+    for (let i = 0; i < 20; i++) {
+      await system.complete(ask(`q${i}`));
+      expect(system.fleet.localInFlight()).toBe(0);
+      expect(system.fleet.capacity.outstanding()).toBe(0);
+    }
+    expect(system.fleet.capacity.status()[ANTHROPIC]?.admitted).toBe(20);
+  });
+
+  it('skips a full deployment for the next, without a vendor 429', async () => {
+    await setup();
+    inject('anthropic', { kind: 'drip', intervalMs: 20 });
+    inject('bedrock/us-west-2', { kind: 'drip', intervalMs: 20 });
+    const results = await Promise.all([system.complete(ask('first')), system.complete(ask('second'))]);
+    expect(results.map((r) => r.servedBy.deployment).sort()).toEqual([ANTHROPIC, BEDROCK]);
+    expect(results.every((r) => r.attempts === 1)).toBe(true);
+    expect(vendorStats(ANTHROPIC).rateLimited + vendorStats(BEDROCK).rateLimited).toBe(0);
+    expect(system.fleet.capacity.outstanding()).toBe(0);
+  });
+
+  it('does not try a deployment that asked to wait until its retry-after has passed', async () => {
+    await setup();
+    const fault = inject('anthropic', { kind: 'throttle', retryAfterS: 30 });
+    expect((await system.complete(ask('meets the 429'))).servedBy.deployment).toBe(BEDROCK);
+    simulator.simulation.faults.remove(fault.id);
+    for (let i = 0; i < 5; i++) expect((await system.complete(ask(`later ${i}`))).servedBy.deployment).toBe(BEDROCK);
+    // One request learned of the throttle; none was sent there again.
+    expect(vendorStats(ANTHROPIC).requests).toBe(1);
+  });
+
+  it('when nothing has room, waits briefly, then refuses rate_limited with a retry-after', async () => {
+    await setup(100);
+    inject('anthropic', { kind: 'drip', intervalMs: 40 });
+    inject('bedrock/us-west-2', { kind: 'drip', intervalMs: 40 });
+    const outcomes = await Promise.allSettled([0, 1, 2].map((i) => system.complete(ask(`crowd ${i}`))));
+    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o).reason as { code: string; retryAfterMs?: number; hint: string });
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ code: 'rate_limited' });
+    expect(refused[0]!.retryAfterMs).toBeGreaterThan(0);
+    expect(refused[0]!.hint).toMatch(/retryAfterMs/);
+    expect(vendorStats(ANTHROPIC).rateLimited + vendorStats(BEDROCK).rateLimited).toBe(0);
+  });
+
+  it('a request that waited gets the seat a finished one gives back', async () => {
+    await setup(5_000);
+    inject('anthropic', { kind: 'drip', intervalMs: 10 });
+    inject('bedrock/us-west-2', { kind: 'drip', intervalMs: 10 });
+    const results = await Promise.all([0, 1, 2, 3].map((i) => system.complete(ask(`queued ${i}`))));
+    expect(results).toHaveLength(4);
+    expect(vendorStats(ANTHROPIC).rateLimited + vendorStats(BEDROCK).rateLimited).toBe(0);
+    expect(system.fleet.capacity.outstanding()).toBe(0);
+  });
+});
