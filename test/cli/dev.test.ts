@@ -4,6 +4,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/index.js';
+import { runCli } from '../../src/cli/index.js';
+
+async function cli(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli({ argv, env: {}, cwd: root, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cleanups: (() => void)[] = [];
@@ -38,6 +46,16 @@ describe('switchyard dev', () => {
     } finally {
       await client.close();
     }
+
+    // A tenant capped at batch asks for critical: served, and counted against its pool.
+    const sent = await cli(['send', '--nats', started.nats, '--tenant', 'translation-worker', '--priority', 'critical', '--deadline', '20000', 'a bulk job']);
+    expect(sent).toMatchObject({ code: 0, stderr: '' });
+    expect(sent.stdout).toMatch(/served by claude-sonnet-4@/);
+    expect(await cli(['send', '--nats', started.nats, '--priority', 'urgent', 'x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--priority expects one of critical, high, standard, batch/) as unknown });
+    const status = await cli(['status', '--nats', started.nats]);
+    expect(status.stdout).toMatch(/CAPACITY \(concurrency\/rpm\/tpm\)/);
+    expect(status.stdout).toMatch(/pool fin +used/);
+    expect(status.stdout).toMatch(/pool general +used 0\/1\//);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');

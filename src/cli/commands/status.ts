@@ -9,7 +9,9 @@ import { natsOptions } from '../nats-options.js';
 export const statusHelp = `Usage: switchyard status [--nats URL,...] [--json] [--watch]
 
 Asks every router node (sy.admin.state) for its state and its view of every deployment, and shows
-them per node and merged (the worst state any node sees).
+them per node and merged (the worst state any node sees), then each deployment's capacity: its
+limits (configured, and as learned from the vendor), admissions and refusals, priority shedding,
+and per pool what the fleet uses, what the pool reserves and what it borrowed.
 
   --nats URL,...  NATS servers (default $NATS_URL, then nats://127.0.0.1:4222)
   --json          one JSON object: { nodes: [...], deployments: { id: { nodes: {...}, merged } } }
