@@ -54,8 +54,4 @@ export class CapacityQueue {
       }
     }
   }
-
-  waiting(): number {
-    return this.size;
-  }
 }

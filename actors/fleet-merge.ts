@@ -1,7 +1,8 @@
 /**
- * The fleet view from peers' digests (DESIGN.md section 3): window counts and in-flight are summed,
- * latency estimates are averaged weighted by their samples. Pure functions over plain data, so the
- * Fleet stays about its actors and the arithmetic is tested on its own.
+ * The fleet view from peers' digests (DESIGN.md section 3): window counts are summed and latency
+ * estimates averaged weighted by their samples (usage and in-flight are the capacity ledger's,
+ * src/capacity). Pure functions over plain data, so the Fleet stays about its actors and the
+ * arithmetic is tested on its own.
  */
 import type { Digest, WindowCounts } from '../src/transport/gossip-schema.js';
 import type { Outcome } from '../machines/health.machine.js';
@@ -17,7 +18,6 @@ export const NO_PEER_COUNTS: PeerCounts = { requests: 0, faults: 0 };
 /** What the peers together say about one deployment. */
 export interface PeerDeployment {
   counts: PeerCounts;
-  inFlight: number;
   /** Σ weight and Σ weight × estimate over the peers that have a time-to-first-token estimate. */
   ttftWeight: number;
   ttftWeightedMs: number;
@@ -42,11 +42,10 @@ export function mergePeerDigests(digests: readonly Digest[]): PeerMerge {
   for (const digest of digests) {
     vendorRegions.set(digest.vendorRegion, addCounts(vendorRegions.get(digest.vendorRegion) ?? NO_PEER_COUNTS, digest.window));
     for (const d of digest.deployments) {
-      const current = deployments.get(d.id) ?? { counts: NO_PEER_COUNTS, inFlight: 0, ttftWeight: 0, ttftWeightedMs: 0 };
+      const current = deployments.get(d.id) ?? { counts: NO_PEER_COUNTS, ttftWeight: 0, ttftWeightedMs: 0 };
       const weight = ttftWeight(d.ttftMs, d.ttftSamples);
       deployments.set(d.id, {
         counts: addCounts(current.counts, d.window),
-        inFlight: current.inFlight + d.inFlight,
         ttftWeight: current.ttftWeight + weight,
         ttftWeightedMs: current.ttftWeightedMs + weight * (d.ttftMs ?? 0),
       });

@@ -3,7 +3,8 @@
  * takes from the retry budget, and admits the request on the first candidate with capacity
  * (waiting briefly, by priority, when none has any); `attempt` streams from a vendor adapter,
  * forwards every event, reports the outcome to the deployment's health machine, and releases its
- * reservation the moment it stops, however it stops. Stopping an attempt aborts its upstream call.
+ * reservation exactly once: as the answer ends, or, if cut short, when its aborted call settles
+ * (the vendor counts it until then). Stopping an attempt aborts its upstream call.
  */
 import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
