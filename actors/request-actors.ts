@@ -50,7 +50,7 @@ export function chooseActor(scope: RequestScope) {
     if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' } as const;
     const tokens = estimatedTokens(input.request);
     const waitUntil = fleet.now() + scope.queueWaitMs;
-    for (;;) {
+    for (let again = false; ; again = true) {
       let plan = planRequest(model, {
         views: fleet.views(),
         now: fleet.now(),
@@ -63,7 +63,7 @@ export function chooseActor(scope: RequestScope) {
       // A resumed stream continues the same answer, so only deployments that take a prefill will do.
       if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
       if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-      const admitted = admitFirst(scope, plan, tokens);
+      const admitted = admitFirst(scope, plan, tokens, again);
       if ('candidate' in admitted) {
         const { candidate: first, reservation } = admitted;
         fleet.takeProbe(first.deployment);
@@ -86,7 +86,7 @@ type Admitted = { candidate: Candidate; reservation: Reservation } | { message: 
  * skipped (never sent a request its vendor would refuse) and the next, a spill or the fallback
  * model, takes it. A deployment whose vendor asked us to wait is skipped until its retry-after.
  */
-function admitFirst(scope: RequestScope, plan: readonly Candidate[], tokens: number): Admitted {
+function admitFirst(scope: RequestScope, plan: readonly Candidate[], tokens: number, again: boolean): Admitted {
   const { fleet } = scope;
   const now = fleet.now();
   let retryAfterMs = Infinity;
@@ -98,7 +98,7 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], tokens: num
     if (throttledUntil !== undefined && throttledUntil > now) {
       result = { ok: false, refusal: 'throttled', retryAfterMs: throttledUntil - now };
     } else {
-      result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner });
+      result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner, again });
     }
     if (result.ok) return { candidate, reservation: result.reservation };
     retryAfterMs = Math.min(retryAfterMs, result.retryAfterMs);

@@ -31,6 +31,11 @@ export interface AdmissionRequest {
   tokens: number;
   /** The request this reservation belongs to; `releaseOwner` frees whatever it still holds. */
   owner: string;
+  /**
+   * A request asking again after waiting is no new demand: counted, its retries would swing this
+   * node's share with every release that wakes it, and the fleet's shares would stop adding up.
+   */
+  again?: boolean | undefined;
 }
 
 export interface Reservation {
@@ -84,6 +89,8 @@ interface Book {
    * others, so they add up to 1: our live demand against the peers' reported ones would not.
    */
   demandAtReference: number;
+  /** Our share as of the report before the last, which caps it (peers.ts `fleetAllowance`). */
+  shareCeiling: number;
   demand: { rate: number; at: number };
   /** Per pool, when a request of each priority (in PRIORITIES order) last asked for this deployment. */
   lastAsked: Map<string, number[]>;
@@ -117,6 +124,7 @@ export class CapacityLedger {
           tenants: new Map(),
           peers: new PeerBook(),
           demandAtReference: 0,
+          shareCeiling: 1,
           demand: { rate: 0, at: this.now() },
           lastAsked: new Map(),
           stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
@@ -142,7 +150,7 @@ export class CapacityLedger {
     const book = this.books.get(request.deployment);
     if (!book) return { ok: false, refusal: 'unknown_deployment', retryAfterMs: 1000 };
     const now = this.now();
-    noteDemand(book, now);
+    if (!request.again) noteDemand(book, now);
     const pool = book.rules.find((r) => r.name === request.pool) ?? book.rules.at(-1)!;
     // Priority sheds within a pool: only more important requests of the same pool hold headroom back.
     let asked = book.lastAsked.get(pool.name);
@@ -173,7 +181,7 @@ export class CapacityLedger {
       higherPriorityActive,
       cost,
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive },
-      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now), own: this.ownTotal(book, now) },
+      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, book.shareCeiling), own: this.ownTotal(book, now) },
     });
     if (!verdict.ok) {
       book.stats.refused[verdict.refusal]++;
@@ -303,6 +311,7 @@ export class CapacityLedger {
     if (!book) return undefined;
     const now = this.now();
     const limits = book.limits.current(now);
+    book.shareCeiling = book.peers.count() === 0 ? 1 : (fleetShares(book.demandAtReference, book.peers)[0] ?? 1);
     book.demandAtReference = round(decayedDemand(book, now));
     return {
       demand: book.demandAtReference,

@@ -124,10 +124,14 @@ export function fleetShares(ownDemand: number, peers: PeerBook): number[] {
   return raw.map((r) => r / sum);
 }
 
-/** How much of each limit this node may hold now (all of it alone). */
-export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number): Amounts {
+/**
+ * How much of each limit this node may hold now (all of it alone). `ceiling` is the share this
+ * node had when it last reported: a share that grows takes effect one report later, when the
+ * peers whose shares shrank have said what they still hold.
+ */
+export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number, ceiling = 1): Amounts {
   const shares = fleetShares(ownDemand, peers);
-  const own = shares[0] ?? 1;
+  const own = Math.min(shares[0] ?? 1, ceiling);
   const usages = peers.peerUsages();
   const allowance = { ...ZERO };
   for (const d of DIMENSIONS) {

@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouterSystem, type RouterSystem } from '../../actors/index.js';
-import type { Config } from '../../src/config/index.js';
+import type { Config, RouteNode } from '../../src/config/index.js';
 import type { CanonicalRequest } from '../../src/domain/index.js';
 import { FaultSchema, type FaultSpecInput, type RunningSimulator } from '../../src/simulator/index.js';
+import { seededRandom } from '../../src/simulator/random.js';
 import { createVendorDispatcher } from '../../src/vendors/index.js';
 import { seedConfig, simulatorSecrets, startTestSimulator } from '../helpers/simulator.js';
 
@@ -19,18 +20,22 @@ let simulator: RunningSimulator;
 let system: RouterSystem;
 const dispatcher = createVendorDispatcher({ keepAliveTimeoutMs: 10 });
 
-/** The seed config without pools and fallback, Claude's test route (Sequence anthropic, bedrock/us-west-2) at concurrency 1 each. */
-async function setup(queueWaitMs = 2_000) {
+/**
+ * The seed config without pools and fallback, Claude's test route (Sequence anthropic,
+ * bedrock/us-west-2, unless `route` says otherwise) at concurrency 1 each (or `concurrency`).
+ */
+async function setup(queueWaitMs = 2_000, over: { concurrency?: number; route?: RouteNode; random?: () => number } = {}) {
   const seed = await seedConfig();
   const vendorRegions = structuredClone(seed.vendorRegions);
   for (const id of ['anthropic', 'bedrock/us-west-2']) {
     const d = vendorRegions[id]!.deployments['claude-sonnet-4']!;
-    d.quota = { ...d.quota, concurrency: 1 };
+    d.quota = { ...d.quota, rpm: 100_000, concurrency: over.concurrency ?? 1 };
   }
-  const config: Config = { ...seed, vendorRegions, pools: {}, models: { ...seed.models, 'claude-sonnet-4': { family: 'claude' } }, capacity: { ...seed.capacity, queueWaitMs } };
+  const routes = over.route ? { ...seed.routes, 'claude-sonnet-4': { ...seed.routes['claude-sonnet-4'], test: { otherwise: over.route } } } : seed.routes;
+  const config: Config = { ...seed, vendorRegions, routes, pools: {}, models: { ...seed.models, 'claude-sonnet-4': { family: 'claude' } }, capacity: { ...seed.capacity, queueWaitMs } };
   const started = await startTestSimulator({ config });
   simulator = started.simulator;
-  system = createRouterSystem(started.config, { secrets: simulatorSecrets(simulator), dispatcher }, { environment: 'test' });
+  system = createRouterSystem(started.config, { secrets: simulatorSecrets(simulator), dispatcher, ...(over.random ? { random: over.random } : {}) }, { environment: 'test' });
 }
 
 afterEach(async () => {
@@ -95,5 +100,31 @@ describe('admission before the attempt', () => {
     expect(results).toHaveLength(4);
     expect(vendorStats(ANTHROPIC).rateLimited + vendorStats(BEDROCK).rateLimited).toBe(0);
     expect(system.fleet.capacity.outstanding()).toBe(0);
+  });
+
+  it('a 90/10 LoadBalanced split stays 90/10 with 20 requests in flight at once', async () => {
+    const target = (vendorRegion: string): RouteNode => ({ type: 'Target', vendorRegion });
+    const route: RouteNode = { type: 'LoadBalanced', members: [{ route: target('anthropic'), weight: 90 }, { route: target('bedrock/us-west-2'), weight: 10 }] };
+    // One random draw per request from a seeded source: the split is the same on every run.
+    await setup(2_000, { concurrency: 100, route, random: seededRandom(9) });
+    inject('anthropic', { kind: 'drip', intervalMs: 1 });
+    inject('bedrock/us-west-2', { kind: 'drip', intervalMs: 1 });
+    const served = new Map<string, number>();
+    let next = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < 1_000) {
+          next++;
+          peak = Math.max(peak, system.fleet.localInFlight());
+          const { servedBy } = await system.complete(ask(`split ${next}`));
+          served.set(servedBy.deployment, (served.get(servedBy.deployment) ?? 0) + 1);
+        }
+      }),
+    );
+    const share = (served.get(ANTHROPIC) ?? 0) / 1_000;
+    console.log(`90/10 LoadBalanced at 20 in flight: ${(share * 100).toFixed(1)} / ${((1 - share) * 100).toFixed(1)} (peak ${peak} in flight)`);
+    expect(peak).toBeGreaterThanOrEqual(15);
+    expect(Math.abs(share - 0.9)).toBeLessThanOrEqual(0.02);
   });
 });

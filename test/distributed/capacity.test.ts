@@ -16,6 +16,8 @@ import { generateSigner } from '../../src/transport/index.js';
 import { startNatsCluster, type NatsClusterHandle } from '../helpers/nats-server.js';
 
 const LOAD = 'claude-sonnet-4@anthropic';
+const PER_MINUTE = 'claude-sonnet-4@vertex/us-east5';
+const RPM = 100;
 const POOLED = 'claude-sonnet-4@bedrock/us-east-1';
 const Q = 20;
 const big = { rpm: 1_000_000, tpm: 1_000_000_000 };
@@ -27,9 +29,14 @@ const config: Config = ConfigSchema.parse({
       credentials: { accessKeyId: { env: 'AWS_ACCESS_KEY_ID' }, secretAccessKey: { env: 'AWS_SECRET_ACCESS_KEY' } },
       deployments: { 'claude-sonnet-4': { vendorModelId: 'anthropic.claude-sonnet-4-20250514-v1:0', quota: { ...big, concurrency: 40 } } },
     },
+    'vertex/us-east5': {
+      credentials: { serviceAccount: { env: 'GOOGLE_APPLICATION_CREDENTIALS' } },
+      projectId: 'switchyard-test',
+      deployments: { 'claude-sonnet-4': { vendorModelId: 'claude-sonnet-4@20250514', quota: { ...big, rpm: RPM, concurrency: 1_000 } } },
+    },
   },
   models: { 'claude-sonnet-4': {} },
-  routes: { CLAUDE_SONNET_4: { test: { load_test: 'anthropic', otherwise: 'bedrock/us-east-1' } } },
+  routes: { CLAUDE_SONNET_4: { test: { load_test: 'anthropic', per_minute: 'vertex/us-east5', otherwise: 'bedrock/us-east-1' } } },
   pools: {
     // The flagship keeps half of Bedrock; the bulk pool the other half. Anthropic is reserved by neither.
     flagship: { priority: 'critical', useCases: ['conversation_serving'], shares: { [POOLED]: 50 } },
@@ -88,7 +95,7 @@ beforeAll(async () => {
   cluster = await startNatsCluster(3);
   // Each answer holds its seat about 0.4 s: 100 ms to the first token, then 30 tokens at 100 a second.
   const latency = { ttftMs: { median: 100, p95: 120 }, tokensPerSecond: { mean: 100, sd: 0 } };
-  simulator = await startSimulator({ config, seed: 11, latency: { anthropic: latency, 'bedrock/us-east-1': latency } });
+  simulator = await startSimulator({ config, seed: 11, latency: { anthropic: latency, 'bedrock/us-east-1': latency, 'vertex/us-east5': { ttftMs: { median: 20, p95: 30 }, tokensPerSecond: { mean: 1000, sd: 0 } } } });
   const signers = ['c1', 'c2', 'c3', 'c4'].map((id) => ({ id, ...generateSigner() }));
   const routed: Config = { ...configForSimulator(config, simulator.endpoints()), routers: { ...config.routers, trustedKeys: Object.fromEntries(signers.map((s) => [s.id, [s.signer.publicKey]])) } };
   for (const [i, { id, signer }] of signers.entries()) {
@@ -127,6 +134,17 @@ describe('capacity across four router nodes', () => {
     // Whatever was not served was refused by Switchyard itself, typed, with nothing lost.
     expect(outcomes.every((o) => o.ok || o.code === 'rate_limited')).toBe(true);
     for (const node of nodes) expect(node.system.fleet.capacity.outstanding()).toBe(0);
+  }, 60_000);
+
+  it(`four nodes never send the vendor more than its ${RPM} requests a minute`, async () => {
+    const outcomes = await load(300, 40, { useCase: 'per_minute', tenant: 'acme' });
+    const seen = vendor(PER_MINUTE);
+    const served = outcomes.filter((o) => o.ok).length;
+    console.log(`4 nodes, quota ${RPM} rpm: ${served} served in the minute (overshoot ${((served / RPM - 1) * 100).toFixed(1)} %), vendor 429s ${seen.rateLimited}; outcomes ${JSON.stringify(codes(outcomes))}`);
+    expect(served).toBeGreaterThan(RPM / 2);
+    expect(served).toBeLessThanOrEqual(Math.floor(RPM * 1.02));
+    expect(seen.rateLimited).toBe(0);
+    expect(outcomes.every((o) => o.ok || o.code === 'rate_limited')).toBe(true);
   }, 60_000);
 
   it('the flagship keeps its success beside a batch flood at ten times the remaining capacity, which never spends its reserve', async () => {
