@@ -5,8 +5,8 @@
  *   is five times slower; Claude has 400 concurrent seats and the fallback model gpt-4.1 300.
  *   Before capacity admission, main answered 623 of 1,000 (377 vendor_rate_limited), the vendors
  *   answered 691 429s, and gpt-4.1 took nothing. Run with the default queue wait (2 s) and 10 s.
- * - tenant fairness: two calm tenants' p99 latency alone and beside a tenant flooding at twenty
- *   times its share.
+ * - tenant fairness: two calm tenants' p99 latency alone, beside a tenant at its share, and
+ *   beside that tenant flooding at twenty times its share.
  *
  * Everything (simulator, router, callers) shares one event loop, so the figures are a floor for
  * a router node of its own; the counts (who was served, 429s) are the point.
@@ -129,22 +129,31 @@ async function tenantLoad(send: (i: number, options: { useCase: string; tenant?:
   return runs;
 }
 
-async function tenants(withFlood: boolean): Promise<Row[]> {
+/**
+ * Two calm tenants (5 in flight each) alone; beside a third tenant using exactly its share (5 in
+ * flight, which the router serves like any other: in this one process its streams cost the calm
+ * ones CPU too); and beside the same tenant flooding at twenty times its share (100 in flight).
+ * The last against the second is the cost of the flood itself.
+ */
+async function tenants(mode: 'alone' | 'share' | 'flood'): Promise<Row[]> {
   const latency = { ttftMs: { median: 100, p95: 120 }, tokensPerSecond: { mean: 300, sd: 0 } };
+  const names = { alone: 'calm tenants alone', share: 'calm tenants beside a tenant at its share', flood: 'calm tenants beside a flood at 20× its share' };
   let floodRuns: Run[] = [];
-  const row = await scenario(withFlood ? 'calm tenants beside a flood at 20× its share' : 'calm tenants alone', tenantConfig(), 'test', { latency: { 'bedrock/us-east-1': latency } }, async (send) => {
+  const row = await scenario(names[mode], tenantConfig(), 'test', { latency: { 'bedrock/us-east-1': latency } }, async (send) => {
     const calm = Promise.all([tenantLoad(send, 'calm1', 300, 5), tenantLoad(send, 'calm2', 300, 5)]);
-    const flood = withFlood ? tenantLoad(send, 'flood', 600, 100) : Promise.resolve([]);
-    const [[a, b], f] = await Promise.all([calm, flood]);
+    const third = mode === 'alone' ? Promise.resolve([]) : tenantLoad(send, 'flood', mode === 'share' ? 150 : 600, mode === 'share' ? 5 : 100);
+    const [[a, b], f] = await Promise.all([calm, third]);
     floodRuns = f;
     return [...a, ...b];
   });
-  if (!withFlood) return [row];
+  if (mode !== 'flood') return [row];
   const ok = floodRuns.filter((r) => r.ok).length;
   const rateLimited = floodRuns.filter((r) => r.code === 'rate_limited').length;
   return [row, { ...row, case: 'the flood itself', requests: floodRuns.length, ok, servedByFallback: 0, rateLimited, otherFailures: floodRuns.length - ok - rateLimited, p50Ms: NaN, p99Ms: NaN }];
 }
 
 export async function run(): Promise<Row[]> {
-  return [await brownout(2_000), await brownout(10_000), ...(await tenants(false)), ...(await tenants(true))];
+  const rows = [await brownout(2_000), await brownout(10_000)];
+  for (const mode of ['alone', 'share', 'flood'] as const) rows.push(...(await tenants(mode)));
+  return rows;
 }
