@@ -5,6 +5,7 @@
  * merged with what the peers' digests say (gossip: usage summed, latency averaged by samples,
  * fault counts fed to the breakers).
  */
+import { randomInt } from 'node:crypto';
 import { createActor, type Actor, type ActorOptions } from 'xstate';
 import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
@@ -30,6 +31,10 @@ export interface FleetOptions {
   policy?: Partial<HealthPolicy>;
   clock?: MachineClock;
   now?: () => number;
+  /**
+   * Seeds the breakers' jitter. Fixed in tests; otherwise fresh per node, since nodes seeded alike
+   * (they were, 1, 2, 3…) back off alike: six new nodes all probed at exactly 27.6 s.
+   */
   seed?: number;
   capacity?: Omit<CapacityOptions, 'now'>;
 }
@@ -56,7 +61,7 @@ export class Fleet {
   ) {
     this.now = options.now ?? Date.now;
     this.capacity = new CapacityLedger(config, { ...options.capacity, now: this.now });
-    let seed = options.seed ?? 1;
+    let seed = options.seed ?? randomInt(1, 2 ** 31);
     const start = (id: string) =>
       createActor(healthMachine, { input: { id, policy: options.policy, seed: seed++, now: this.now() }, ...(options.clock ? { clock: options.clock } : {}) }).start();
     for (const vr of Object.values(config.vendorRegions)) {
@@ -142,6 +147,13 @@ export class Fleet {
     const region = this.vendorRegions.get(entry.deployment.vendorRegion);
     const regional = region ? stateOf(region) : 'healthy';
     return SEVERITY.indexOf(regional) > SEVERITY.indexOf(own) ? regional : own;
+  }
+
+  /** When an open deployment's own breaker lets probes through again (epoch ms); undefined unless open. */
+  reopensAt(deploymentId: string): number | undefined {
+    const snapshot = this.deployments.get(deploymentId)?.actor.getSnapshot();
+    if (snapshot?.value !== 'open' || snapshot.context.openedAt === undefined) return undefined;
+    return snapshot.context.openedAt + snapshot.context.openMs;
   }
 
   view(deploymentId: string): DeploymentView | undefined {
