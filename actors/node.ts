@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Config } from '../src/config/index.js';
 import { ErrorCode, RequestFailedError, type CanonicalRequest, type Failure } from '../src/domain/index.js';
+import { VERSION } from '../src/transport/version.js';
 import { silentLogger, ThrottledWarnings, type Logger } from '../src/observability/index.js';
 import {
   adminDrainSubject,
@@ -111,7 +112,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     fleet: system.fleet,
     nodeId,
     environment: options.system.environment,
-    version: options.version ?? '0.1.0',
+    version: options.version ?? VERSION,
     configRevision: () => 1,
     intervalMs: options.gossipIntervalMs,
     prefix,
@@ -135,7 +136,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     {
       name: 'switchyard',
       id: nodeId,
-      version: options.version ?? '0.1.0',
+      version: options.version ?? VERSION,
       description: 'Switchyard LLM router node',
       metadata: { environment: options.system.environment },
       endpoints: [

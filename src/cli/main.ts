@@ -3,6 +3,7 @@
  * what to do, and returns the exit code. No stack trace unless --debug.
  */
 import { SwitchyardError, UsageError } from '../domain/index.js';
+import { VERSION } from '../transport/version.js';
 import { check, checkHelp } from './commands/check.js';
 import { config, configHelp } from './commands/config.js';
 import { simulate, simulateHelp } from './commands/simulate.js';
@@ -25,7 +26,7 @@ const COMMANDS: Record<string, { run: Command; help: string; summary: string }> 
   send: { run: send, help: sendHelp, summary: 'send one request through the router nodes and print the answer' },
 };
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
