@@ -51,6 +51,8 @@ export class Fleet {
   /** Vendor-regions this node cannot call (credentials missing here), with why. */
   private readonly unusable = new Map<string, string>();
   private readonly unusableListeners = new Set<(vendorRegion: string) => void>();
+  /** Per deployment, the peers' verdicts already acted on (`node:opened@at`), so each counts once. */
+  private readonly heardVerdicts = new Map<string, Set<string>>();
   readonly now: () => number;
   /** Every reservation this node holds, and what it knows of the fleet's usage and the vendors' real limits. */
   readonly capacity: CapacityLedger;
@@ -273,6 +275,7 @@ export class Fleet {
         // Only a wait still ahead is a hint worth sending.
         quota: context.throttledUntil !== undefined && context.throttledUntil > now ? { throttledUntil: Math.ceil(context.throttledUntil) } : {},
         ...capacityReport(this.capacity.report(deployment.id)),
+        ...verdicts(actor),
       });
     }
     return {
@@ -301,8 +304,31 @@ export class Fleet {
       for (const d of digest.deployments) reports.set(d.id, [...(reports.get(d.id) ?? []), d.capacity ?? { demand: 0, pools: [{ pool: SHARED_POOL, inFlight: d.inFlight, requests: 0, tokens: 0 }] }]);
     }
     this.capacity.applyPeers(reports);
+    for (const digest of digests) for (const d of digest.deployments) this.hearVerdict(digest.node, d);
     for (const [id, actor] of this.vendorRegions) this.sendPeerCounts(actor, merged.vendorRegions.get(id) ?? NO_PEER_COUNTS);
     for (const [id, { actor }] of this.deployments) this.sendPeerCounts(actor, merged.deployments.get(id)?.counts ?? NO_PEER_COUNTS);
+  }
+
+  /**
+   * A peer's own verdict on a deployment, acted on once per opening or recovery: a strong opening
+   * opens ours, a recovery its probes found closes ours into the slow start.
+   */
+  private hearVerdict(node: string, d: DeploymentDigest): void {
+    const entry = this.deployments.get(d.id);
+    if (!entry || (!d.opened && !d.recovered)) return;
+    let heard = this.heardVerdicts.get(d.id);
+    if (!heard) this.heardVerdicts.set(d.id, (heard = new Set()));
+    const at = this.now();
+    if (d.opened && !heard.has(`${node}:opened@${d.opened.at}`)) {
+      heard.add(`${node}:opened@${d.opened.at}`);
+      entry.actor.send({ type: 'peer.opened', at, persistent: d.opened.reason === 'persistent' });
+    }
+    if (d.recovered && !heard.has(`${node}:recovered@${d.recovered.at}`)) {
+      heard.add(`${node}:recovered@${d.recovered.at}`);
+      entry.actor.send({ type: 'peer.recovered', at });
+    }
+    // Bounded: a verdict older than the peer's latest few is never sent again.
+    if (heard.size > 64) this.heardVerdicts.set(d.id, new Set([...heard].slice(-32)));
   }
 
   private sendPeerCounts(actor: HealthActor, counts: PeerCounts): void {
@@ -323,6 +349,17 @@ export class Fleet {
     for (const actor of this.vendorRegions.values()) actor.stop();
     for (const { actor } of this.deployments.values()) actor.stop();
   }
+}
+
+/** What peers may act on: an opening on strong evidence, or a recovery found by probing, each with its time as its identity. */
+function verdicts(actor: HealthActor): Pick<DeploymentDigest, 'opened' | 'recovered'> {
+  const snapshot = actor.getSnapshot();
+  const { openReason, openedAt, rampStartedAt } = snapshot.context;
+  if (snapshot.value === 'open' && openedAt !== undefined && (openReason === 'consecutive' || openReason === 'persistent')) {
+    return { opened: { at: Math.round(openedAt), reason: openReason } };
+  }
+  if (snapshot.value === 'degraded' && rampStartedAt !== undefined) return { recovered: { at: Math.round(rampStartedAt) } };
+  return {};
 }
 
 function capacityReport(report: PeerCapacity | undefined): { capacity?: DeploymentDigest['capacity'] } {

@@ -7,6 +7,11 @@
  * minimum volume, counted with the peers' numbers) and close carefully (a backoff that grows with
  * each opening, with jitter; a few probes; then a slow start). Capacity signals (429) never open
  * it: they only hold traffic back until the vendor's retry-after.
+ *
+ * A trusted peer's verdict counts as evidence too: a peer that opened on strong evidence (a run
+ * of consecutive faults, or a fault that will not heal by itself) opens this breaker at once
+ * (`peer.opened`), and a peer whose probes succeeded closes it into the slow start
+ * (`peer.recovered`), so nodes at a low request rate need not each spend requests to learn either.
  */
 import { assign, setup } from 'xstate';
 import type { FailureClass } from '../src/domain/index.js';
@@ -95,7 +100,12 @@ export interface HealthContext {
   /** State of the seeded generator for jitter. */
   seed: number;
   lastFault: { code: string; at: number } | undefined;
+  /** Why the breaker last opened: strong local evidence is what peers may act on. */
+  openReason: OpenReason | undefined;
 }
+
+/** `consecutive` and `persistent` are strong evidence a peer acts on; `rate` peers see in the counts themselves. */
+export type OpenReason = 'consecutive' | 'persistent' | 'rate' | 'peer' | 'admin';
 
 export type HealthEvent =
   | { type: 'outcome.success'; at: number; ttftMs?: number | undefined; tokensPerSecond?: number | undefined; probe?: boolean }
@@ -111,6 +121,10 @@ export type HealthEvent =
   | { type: 'probe.taken'; at: number }
   | { type: 'probe.returned'; at: number }
   | { type: 'peer.counts'; requests: number; faults: number }
+  /** A trusted peer opened this deployment on strong evidence. */
+  | { type: 'peer.opened'; at: number; persistent: boolean }
+  /** A trusted peer's probes found this deployment well again. */
+  | { type: 'peer.recovered'; at: number }
   | { type: 'admin.drain' }
   | { type: 'admin.undrain'; at: number }
   | { type: 'admin.open'; at: number; durationMs?: number };
@@ -147,7 +161,15 @@ function isFault(event: HealthEvent): boolean {
 }
 
 function isPersistent(event: HealthEvent): boolean {
+  if (event.type === 'peer.opened') return event.persistent;
   return event.type === 'outcome.failure' && (event.persistent === true || event.failureClass === 'quota_exhausted');
+}
+
+function openReason(context: HealthContext, event: HealthEvent): OpenReason {
+  if (event.type === 'admin.open') return 'admin';
+  if (event.type === 'peer.opened') return 'peer';
+  if (isPersistent(event)) return 'persistent';
+  return context.consecutiveFaults >= context.policy.consecutiveFaults ? 'consecutive' : 'rate';
 }
 
 export const healthMachine = setup({
@@ -199,6 +221,7 @@ export const healthMachine = setup({
         openings,
         seed,
         persistent,
+        openReason: openReason(context, event),
         openMs: requested ?? (persistent ? context.policy.persistentOpenMs : Math.round(jittered)),
         openedAt: context.now,
         consecutiveFaults: 0,
@@ -239,6 +262,8 @@ export const healthMachine = setup({
       return ramped && (rate === undefined || rate < context.policy.degradeRate);
     },
     lastProbeNeeded: ({ context }) => context.probesSucceeded + 1 >= context.policy.probes,
+    // An operator's open stands until the operator or its period ends it.
+    notAdminOpen: ({ context }) => context.openReason !== 'admin',
   },
   delays: {
     openPeriod: ({ context }) => context.openMs,
@@ -266,6 +291,7 @@ export const healthMachine = setup({
     now: input.now ?? 0,
     seed: input.seed ?? 1,
     lastFault: undefined,
+    openReason: undefined,
   }),
   initial: 'healthy',
   on: {
@@ -278,6 +304,7 @@ export const healthMachine = setup({
       on: {
         // The fleet's evidence counts as much as ours: a peer's faults can open this breaker.
         'peer.counts': { actions: 'setPeers', target: 'judging' },
+        'peer.opened': { target: 'open', actions: ['tick', 'open'] },
         'outcome.success': { actions: 'record' },
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
@@ -296,6 +323,7 @@ export const healthMachine = setup({
     degraded: {
       on: {
         'peer.counts': { actions: 'setPeers', target: 'judgingDegraded' },
+        'peer.opened': { target: 'open', actions: ['tick', 'open'] },
         'outcome.success': [{ guard: 'recovered', actions: ['record', 'endRamp'], target: 'healthy' }, { actions: 'record' }],
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
@@ -312,6 +340,7 @@ export const healthMachine = setup({
         // Answers to requests sent before it opened still teach latency; they do not change the state.
         'outcome.success': { actions: 'record' },
         'outcome.failure': { actions: 'tick' },
+        'peer.recovered': { guard: 'notAdminOpen', target: 'degraded', actions: ['tick', 'startRamp'] },
       },
     },
     halfOpen: {
@@ -328,6 +357,7 @@ export const healthMachine = setup({
           // A probe that was rate limited or refused as the caller's fault says nothing; give its slot back.
           { actions: ['record', 'returnProbe'] },
         ],
+        'peer.recovered': { target: 'degraded', actions: ['tick', 'startRamp'] },
       },
     },
     drained: {

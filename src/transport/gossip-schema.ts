@@ -84,6 +84,10 @@ export const DeploymentDigestSchema = z.object({
   quota: QuotaHintsSchema,
   /** Absent from nodes that predate capacity reports; such a peer's usage is not counted. */
   capacity: CapacityReportSchema.optional(),
+  /** The sender opened the deployment itself on strong evidence, at this time (its clock; an identity, not a fact to compare). */
+  opened: z.object({ at: EpochMs, reason: z.enum(['consecutive', 'persistent']) }).optional(),
+  /** The sender's probes found the deployment well at this time, and it is ramping back up. */
+  recovered: z.object({ at: EpochMs }).optional(),
 });
 export type DeploymentDigest = z.infer<typeof DeploymentDigestSchema>;
 

@@ -77,9 +77,9 @@ async function connection(name: string, url = server.url): Promise<NatsConnectio
   return c;
 }
 
-async function startNode(id: string, options: { intervalMs?: number; staleAfterMs?: number; url?: string } = {}): Promise<Node> {
-  const { url, ...timing } = options;
-  const fleet = new Fleet(config, { policy: POLICY });
+async function startNode(id: string, options: { intervalMs?: number; staleAfterMs?: number; url?: string; policy?: Partial<HealthPolicy> } = {}): Promise<Node> {
+  const { url, policy, ...timing } = options;
+  const fleet = new Fleet(config, { policy: policy ?? POLICY });
   const c = await connection(id, url);
   const gossip = startGossip({ connection: c, fleet, nodeId: id, environment: 'test', version: '0.1.0', configRevision: () => 7, intervalMs: 150, signer: KEYS[id]!, trusted: TRUSTED, ...timing });
   const node = { id, fleet, gossip, connection: c };
@@ -219,6 +219,37 @@ describe('gossip', () => {
     expect(b.fleet.view(X)?.state).toBe('open');
     expect(b.fleet.counts(X)).toMatchObject({ local: { faults: 12 }, peers: { requests: 8, faults: 8 } });
     console.log(`b's faults reached a in ${heard.toFixed(1)} ms; first fault on a to open on b: ${(performance.now() - start).toFixed(1)} ms (waited ${opened.toFixed(1)} ms)`);
+  });
+
+  it("a peer's strong verdict opens a deployment on every node at a low request rate, and its probes' success closes it everywhere", async () => {
+    const intervalMs = 200;
+    // Five consecutive faults open a breaker; under 20 requests in the window no fault rate would.
+    const prober = { consecutiveFaults: 5, minVolume: 20, windowMs: 30_000, baseOpenMs: 300, jitter: 0, probes: 2 };
+    const waiting = { ...prober, baseOpenMs: 60_000 };
+    const a = await startNode('a', { intervalMs, policy: prober });
+    const b = await startNode('b', { intervalMs, policy: waiting });
+    const c = await startNode('c', { intervalMs, policy: waiting });
+    await waitFor(() => [a, b, c].every((n) => n.gossip.peers().length === 2), 'the three to meet');
+
+    const firstFault = performance.now();
+    for (let i = 0; i < 5; i++) fault(a.fleet);
+    expect(a.fleet.state(X)).toBe('open');
+    await waitFor(() => b.fleet.state(X) === 'open' && c.fleet.state(X) === 'open', 'b and c to open on a\'s verdict');
+    const opened = performance.now() - firstFault;
+    // b and c saw no fault and too few requests fleet-wide to judge a rate: a's verdict opened them.
+    expect(b.fleet.counts(X)?.local.faults).toBe(0);
+    expect((b.fleet.counts(X)?.peers.requests ?? 0) + (b.fleet.counts(X)?.local.requests ?? 0)).toBeLessThan(20);
+
+    await waitFor(() => a.fleet.state(X) === 'halfOpen', 'a to half-open');
+    expect(b.fleet.state(X)).toBe('open');
+    const probed = performance.now();
+    success(a.fleet, 100);
+    success(a.fleet, 100);
+    expect(a.fleet.state(X)).toBe('degraded');
+    await waitFor(() => b.fleet.state(X) === 'degraded' && c.fleet.state(X) === 'degraded', "b and c to close on a's recovery");
+    const closed = performance.now() - probed;
+    expect(b.fleet.view(X)?.ramp).toBeLessThan(1);
+    console.log(`peer verdicts (interval ${intervalMs} ms): first fault to open on all three ${opened.toFixed(0)} ms; prober's success to closed on all three ${closed.toFixed(0)} ms`);
   });
 
   it('works across a three-server cluster: a node on the third server learns within one interval, and faults open everywhere', async () => {

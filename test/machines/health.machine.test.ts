@@ -35,6 +35,23 @@ describe('health machine (pure transitions)', () => {
     expect(run([{ type: 'peer.counts', requests: 10, faults: 6 }, ...few]).value).toBe('open');
   });
 
+  it("a peer's verdict: a strong opening opens this breaker, its recovery closes it into the slow start", () => {
+    const opened: HealthEvent = { type: 'peer.opened', at: 10, persistent: false };
+    expect(run([opened]).value).toBe('open');
+    expect(run([opened]).context.openReason).toBe('peer');
+    expect(run([fault(1), opened]).value).toBe('open');
+    expect(run([{ type: 'peer.opened', at: 10, persistent: true }]).context.openMs).toBe(600_000);
+    // Local strong evidence is marked as such, for the peers; a rate-based opening is not.
+    expect(run([fault(1), fault(2), fault(3), fault(4), fault(5)]).context.openReason).toBe('consecutive');
+    expect(run([fault(1, { persistent: true })]).context.openReason).toBe('persistent');
+    const recovered = run([opened, { type: 'peer.recovered', at: 20 }]);
+    expect(recovered.value).toBe('degraded');
+    expect(recovered.context.rampStartedAt).toBe(20);
+    // A recovery heard while healthy changes nothing; an operator's open is not a peer's to end.
+    expect(run([{ type: 'peer.recovered', at: 20 }]).value).toBe('healthy');
+    expect(run([{ type: 'admin.open', at: 5, durationMs: 60_000 }, { type: 'peer.recovered', at: 20 }]).value).toBe('open');
+  });
+
   it('goes degraded, not open, on a moderate fault rate', () => {
     const events = [ok(1), ok(2), fault(3), ok(4), ok(5), ok(6), ok(7), fault(8), ok(9), ok(10), fault(11)];
     const snapshot = run(events);
