@@ -182,7 +182,8 @@ export class Fleet {
       ttftMs: mergedTtft(ewmaAt(own.ttft, now, PRIOR_TTFT_MS), own.ttftSamples.length, peer),
       tokensPerSecond: own.tokensPerSecond,
       inFlight,
-      headroom: (limits?.concurrency ?? entry.deployment.quota.concurrency) - inFlight,
+      // Room by our count, and by the vendor's word on what is left of its window.
+      headroom: Math.min((limits?.concurrency ?? entry.deployment.quota.concurrency) - inFlight, Math.floor(this.capacity.vendorRequestsLeft(deploymentId))),
       ramp,
       probeAvailable,
       throttledUntil: own.throttledUntil,

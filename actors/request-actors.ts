@@ -130,6 +130,9 @@ export function attemptActor(scope: RequestScope) {
     void (async () => {
       try {
         const stream = await adapter.stream({ ...input.request, model: deployment.model }, { deployment, signal: controller.signal, idleTimeoutMs: scope.idleTimeoutMs });
+        // The vendor's rate-limit headers arrived with the response: heard now, before the next
+        // request is admitted, not when this stream ends.
+        fleet.capacity.heard(deployment.id, stream.metrics.capacity);
         const used = { input: 0, output: 0 };
         for await (const event of stream) {
           if (event.type === 'usage') {
@@ -144,7 +147,6 @@ export function attemptActor(scope: RequestScope) {
           sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
         }
         const metrics = stream.metrics;
-        fleet.capacity.heard(deployment.id, metrics.capacity);
         fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });
       } catch (error) {
         // Stopped by the request machine (it won elsewhere, timed out or was cancelled): it reports why.

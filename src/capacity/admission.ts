@@ -24,7 +24,8 @@ import { mayBorrowFrom, type PoolRule } from './pools.js';
 /** Share of what a pool may use that each priority may fill: the rest is left for higher ones. */
 export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 0.95, standard: 0.9, batch: 0.8 };
 
-export type Refusal = 'pool' | 'priority' | 'tenant' | 'fleet_share';
+/** `vendor_word`: the vendor's headers said too little is left of its window (vendor-word.ts). */
+export type Refusal = 'pool' | 'priority' | 'tenant' | 'fleet_share' | 'vendor_word';
 
 
 export interface AdmissionInput {

@@ -12,4 +12,5 @@ export { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, type Amounts, type Dimensi
 export { fleetAllowance, fleetShares, PeerBook, SHARE_FLOOR, type PeerCapacity } from './peers.js';
 export { mayBorrowFrom, poolFor, poolRules, type PoolRule } from './pools.js';
 export { effectivePriority, tenantFor, type TenantLimits } from './tenants.js';
+export { VendorWord, type RemainingHints } from './vendor-word.js';
 export { RollingSum } from './window.js';

@@ -13,6 +13,7 @@ import { judgeAdmission, type Refusal } from './admission.js';
 import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
 import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
+import { VendorWord, type RemainingHints } from './vendor-word.js';
 import { RollingSum } from './window.js';
 
 export interface CapacityOptions {
@@ -84,6 +85,7 @@ interface Book {
   own: Map<string, Usage>;
   tenants: Map<string, Map<string, Usage>>;
   peers: PeerBook;
+  vendorWord: VendorWord;
   /**
    * Our demand as the peers last heard it. Shares are computed from what every node has told the
    * others, so they add up to 1: our live demand against the peers' reported ones would not.
@@ -123,11 +125,12 @@ export class CapacityLedger {
           own: new Map(),
           tenants: new Map(),
           peers: new PeerBook(),
+          vendorWord: new VendorWord(),
           demandAtReference: 0,
           shareCeiling: 1,
           demand: { rate: 0, at: this.now() },
           lastAsked: new Map(),
-          stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
+          stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0, vendor_word: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
         });
       }
     }
@@ -183,6 +186,11 @@ export class CapacityLedger {
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive },
       fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, book.shareCeiling), own: this.ownTotal(book, now) },
     });
+    const word = verdict.ok ? book.vendorWord.judge(request.tokens, this.shareOf(book), now) : undefined;
+    if (word && !word.ok) {
+      book.stats.refused.vendor_word++;
+      return { ok: false, refusal: 'vendor_word', retryAfterMs: Math.max(1, Math.ceil(word.retryAfterMs)) };
+    }
     if (!verdict.ok) {
       book.stats.refused[verdict.refusal]++;
       if (verdict.refusal === 'priority') book.stats.shedByPriority[request.priority]++;
@@ -195,6 +203,7 @@ export class CapacityLedger {
       usage.requests.add(1, now);
       usage.tokens.add(request.tokens, now);
     }
+    book.vendorWord.spend(request.tokens, now);
     book.stats.admitted++;
     if (verdict.borrowed) book.stats.borrowed[pool.name] = (book.stats.borrowed[pool.name] ?? 0) + 1;
     const reservation: Reservation = { id: `r${++this.nextId}`, deployment: request.deployment, pool: pool.name, tenant: request.tenant.name, owner: request.owner, tokens: request.tokens, at: now, released: false, claimed: false };
@@ -287,8 +296,21 @@ export class CapacityLedger {
     book.limits.throttled(sum(this.ownTotal(book, now), book.peers.total()), now);
   }
 
-  heard(deploymentId: string, hints: { requestsLimit?: number | undefined; tokensLimit?: number | undefined }): void {
-    this.books.get(deploymentId)?.limits.heard(hints);
+  /** What the vendor's rate-limit headers said: its limits, and what is left of the window. */
+  heard(deploymentId: string, hints: { requestsLimit?: number | undefined; tokensLimit?: number | undefined } & RemainingHints): void {
+    const book = this.books.get(deploymentId);
+    book?.limits.heard(hints);
+    book?.vendorWord.heard(hints, this.now());
+  }
+
+  /** Requests this node may still send before the vendor's window resets, by what it said; Infinity when it said nothing current. */
+  vendorRequestsLeft(deploymentId: string): number {
+    const book = this.books.get(deploymentId);
+    return book ? book.vendorWord.requestsLeft(this.shareOf(book), this.now()) : Infinity;
+  }
+
+  private shareOf(book: Book): number {
+    return book.peers.count() === 0 ? 1 : (fleetShares(book.demandAtReference, book.peers)[0] ?? 1);
   }
 
   /** The peers' latest capacity reports per deployment (one per peer); replaces what was there. */

@@ -127,4 +127,24 @@ describe('admission before the attempt', () => {
     expect(peak).toBeGreaterThanOrEqual(15);
     expect(Math.abs(share - 0.9)).toBeLessThanOrEqual(0.02);
   });
+
+  it("avoids a deployment whose rate-limit headers say its window is nearly spent, before any 429", async () => {
+    await setup();
+    // gpt-4.1's test route is Sequence(openai, azure/eastus). Someone outside Switchyard shares the
+    // openai account and has used 25 of its 30 requests this minute.
+    const openai = simulator.simulation.config.vendorRegions.openai!;
+    const deployment = openai.deployments['gpt-4.1']!;
+    deployment.quota = { ...deployment.quota, rpm: 30 };
+    const other: CanonicalRequest = { ...ask('outside'), model: 'gpt-4.1' };
+    for (let i = 0; i < 25; i++) simulator.simulation.begin(openai, deployment, other).finish(false);
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++) served.push((await system.complete({ ...ask(`gpt ${i}`), model: 'gpt-4.1' })).servedBy.deployment);
+    // The first answer said 4 are left: four more go there, then azure takes the rest.
+    expect(served.filter((d) => d === 'gpt-4.1@openai')).toHaveLength(5);
+    expect(served.filter((d) => d === 'gpt-4.1@azure/eastus')).toHaveLength(5);
+    expect(vendorStats('gpt-4.1@openai').rateLimited).toBe(0);
+    // Routing saw it: no room left there by the vendor's word, so azure came first.
+    expect(system.fleet.view('gpt-4.1@openai')?.headroom).toBe(0);
+    expect(system.fleet.capacity.vendorRequestsLeft('gpt-4.1@openai')).toBe(0);
+  });
 });

@@ -91,6 +91,20 @@ describe('tenants', () => {
   });
 });
 
+describe("the vendor's word", () => {
+  it('spends no more than the headers said is left of the window, until it resets', () => {
+    const time = clock();
+    const ledger = new CapacityLedger(capacityConfig({ pools: {} }), { now: time.now });
+    ledger.heard(A, { requestsRemaining: 2, requestsResetMs: 10_000 });
+    expect(fill(ledger, ask('(shared)', { priority: 'critical' }))).toHaveLength(2);
+    expect(ledger.admit(ask('(shared)', { priority: 'critical' }))).toMatchObject({ ok: false, refusal: 'vendor_word', retryAfterMs: 10_000 });
+    expect(ledger.vendorRequestsLeft(A)).toBe(0);
+    time.advance(10_000);
+    expect(ledger.vendorRequestsLeft(A)).toBe(Infinity);
+    expect(ledger.admit(ask('(shared)', { priority: 'critical' })).ok).toBe(true);
+  });
+});
+
 describe('reservations', () => {
   const command = fc.oneof(
     fc.record({ kind: fc.constant('admit' as const), owner: fc.integer({ min: 0, max: 5 }), deployment: fc.constantFrom(A, B), pool: fc.constantFrom('flagship', 'bulk', 'nowhere'), tokens: fc.integer({ min: 1, max: 5000 }) }),
