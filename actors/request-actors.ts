@@ -14,6 +14,7 @@ import { planRequest, resolveRoute, type Candidate } from '../src/routing/index.
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
+import type { HedgeBudget } from './hedge-budget.js';
 import type { Fleet } from './fleet.js';
 import type { RetryBudget } from './retry-budget.js';
 
@@ -35,6 +36,8 @@ export interface RequestScope {
   owner: string;
   queue: CapacityQueue;
   queueWaitMs: number;
+  /** The use case's hedge budget; without one (hedging forced on by a caller) hedges are not capped. */
+  hedgeBudget?: HedgeBudget | undefined;
 }
 
 /** The output length a latency prediction assumes: what the caller allows, capped at a typical answer. */
@@ -68,8 +71,9 @@ export function chooseActor(scope: RequestScope) {
         const { candidate: first, reservation } = admitted;
         fleet.takeProbe(first.deployment);
         const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment), p95TtftMs: fleet.p95TtftMs(c.deployment) });
-        const hedge = plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
-        return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? choice(hedge) : undefined } as const;
+        // A hedge is offered only while the budget could pay for it, so a spent budget costs no deployment its turn.
+        const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
+        return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
       }
       // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
       const outcome = admitted.tenantOnly ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal);
@@ -117,6 +121,11 @@ export function attemptActor(scope: RequestScope) {
     const adapter = deployment ? scope.adapters.get(deployment.vendorRegion) : undefined;
     if (!deployment || !adapter) {
       sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.Internal, message: `no adapter for ${input.candidate.deployment}`, failureClass: 'config', retryable: true } });
+      return () => {};
+    }
+    if (input.candidate.hedge && scope.hedgeBudget && !scope.hedgeBudget.take()) {
+      const error: AttemptError = { code: ErrorCode.RateLimited, message: 'the hedge budget is spent', failureClass: 'capacity', retryable: true };
+      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error });
       return () => {};
     }
     const reservation = reserve(scope, input);

@@ -14,6 +14,7 @@ import { requestMachine, type RequestOutput } from '../machines/request.machine.
 import { routerMachine } from '../machines/router.machine.js';
 import { CapacityQueue } from './capacity-queue.js';
 import { EventQueue } from './event-queue.js';
+import { HedgeBudget } from './hedge-budget.js';
 import { Fleet, type MachineClock } from './fleet.js';
 import { attemptActor, chooseActor, type RequestScope } from './request-actors.js';
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
@@ -72,6 +73,8 @@ export interface RouterSystem {
   activeRequests(): number;
   /** Retries the node-wide retry budget has granted since start. */
   retriesGranted(): number;
+  /** Per hedged use case, hedges sent and requests seen since start. */
+  hedges(): Record<string, { hedges: number; requests: number }>;
   reload(config: Config): void;
   drain(graceMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -85,6 +88,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     new Map(Object.values(config.vendorRegions).map((vr) => [vr.id, createAdapter(vr, { dispatcher, secrets: deps.secrets })]));
   const fleet = new Fleet(config, { policy: options.health, clock: deps.clock, now, capacity: options.capacity });
   const waiting = new CapacityQueue();
+  const hedgeBudgets = new Map<string, HedgeBudget>();
   fleet.capacity.onRelease(() => waiting.released());
   let requests = 0;
   const budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET, now);
@@ -108,6 +112,11 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     const pool = poolFor(current, useCase);
     const tenant = tenantFor(current, requestOptions.tenant);
     const owner = `q${++requests}`;
+    // Hedging is the config's per use case; a caller's or the node's switch still overrides it.
+    const hedge = current.hedge[useCase];
+    let hedgeBudget = hedge ? hedgeBudgets.get(useCase) : undefined;
+    if (hedge && !hedgeBudget) hedgeBudgets.set(useCase, (hedgeBudget = new HedgeBudget(hedge.maxShare / 100)));
+    hedgeBudget?.deposit();
     const scope: RequestScope = {
       config: current,
       fleet,
@@ -123,6 +132,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       owner,
       queue: waiting,
       queueWaitMs: current.capacity.queueWaitMs,
+      hedgeBudget,
     };
     budget.deposit();
     const machine = requestMachine.provide({ actors: { choose: chooseActor(scope), attempt: attemptActor(scope) } });
@@ -131,7 +141,8 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
         request,
         ttftLimitMs: options.ttftLimitMs ?? 10_000,
         deadlineMs: requestOptions.deadlineMs,
-        hedging: requestOptions.hedging ?? options.hedging ?? false,
+        hedging: requestOptions.hedging ?? options.hedging ?? hedge !== undefined,
+        hedgeAfterMs: hedge && hedge.after !== 'p95' ? hedge.after : undefined,
         maxAttempts: options.maxAttempts,
       },
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -185,6 +196,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     },
     activeRequests: () => active.size,
     retriesGranted: () => budget.retriesGranted(),
+    hedges: () => Object.fromEntries([...hedgeBudgets].map(([useCase, b]) => [useCase, b.counts()])),
     reload: (next) => router.send({ type: 'config.reload', config: next }),
     async drain(graceMs) {
       const stopped = new Promise<void>((resolve) => {

@@ -23,6 +23,8 @@ export interface CandidateChoice {
   p95TtftMs?: number | undefined;
   /** The capacity reservation admission made for this attempt; an attempt without one is admitted as it starts. */
   reservation?: string | undefined;
+  /** A hedge: a second attempt, which goes out only while the hedge budget allows. */
+  hedge?: boolean | undefined;
 }
 
 export interface ChooseInput {
@@ -87,6 +89,8 @@ export interface RequestInput {
   /** The caller's overall deadline, relative to the start. */
   deadlineMs?: number | undefined;
   hedging?: boolean;
+  /** A hedge starts this long after the first attempt; default: that deployment's recent p95 time to first token. */
+  hedgeAfterMs?: number | undefined;
   maxAttempts?: number;
   /** Mid-stream resumptions allowed (reliability-algorithms.md §2.6: one). */
   maxResumes?: number;
@@ -102,6 +106,7 @@ export interface RequestContext {
   ttftLimitMs: number;
   deadlineMs: number | undefined;
   hedging: boolean;
+  hedgeAfterMs: number | undefined;
   maxAttempts: number;
   maxResumes: number;
   attempts: Attempt[];
@@ -143,7 +148,7 @@ export const requestMachine = setup({
   },
   delays: {
     ttftLimit: ({ context }) => context.ttftLimitMs,
-    hedgeDelay: ({ context }) => context.live[0]?.candidate.p95TtftMs ?? context.ttftLimitMs,
+    hedgeDelay: ({ context }) => context.hedgeAfterMs ?? context.live[0]?.candidate.p95TtftMs ?? context.ttftLimitMs,
     deadline: ({ context }) => context.deadlineMs ?? 2 ** 31 - 1,
   },
   guards: {
@@ -279,6 +284,7 @@ export const requestMachine = setup({
     ttftLimitMs: input.ttftLimitMs,
     deadlineMs: input.deadlineMs,
     hedging: input.hedging ?? false,
+    hedgeAfterMs: input.hedgeAfterMs,
     maxAttempts: input.maxAttempts ?? 5,
     maxResumes: input.maxResumes ?? 1,
     attempts: [],

@@ -84,6 +84,7 @@ export function resolveConfig(input: ParsedConfigInput): ResolvedConfig {
     ),
     tenants: input.tenants,
     capacity: input.capacity,
+    hedge: input.hedge,
     peakLoad: input.peakLoad,
     bufferFactor: input.bufferFactor,
     redundancy: input.redundancy,

@@ -108,6 +108,16 @@ const CapacitySchema = z
   })
   .describe('How admission treats unknown tenants and requests that find no capacity');
 
+const HedgeSchema = z
+  .strictObject({
+    after: z
+      .union([z.literal('p95'), z.number().int().positive().max(600_000)])
+      .default('p95')
+      .describe("When a second attempt starts if the first has no first token: 'p95' (the deployment's recent p95 time to first token) or milliseconds"),
+    maxShare: z.number().min(0).max(100).default(10).describe('Hedges allowed, as a percent of this use case\'s requests, so they cannot double a slow vendor\'s load'),
+  })
+  .describe('Hedging for one use case: a second attempt on the next deployment of the same model, the loser cancelled at the first token');
+
 const PeakLoadSchema = z
   .strictObject({
     model: ModelNameSchema,
@@ -157,6 +167,7 @@ export const ConfigInputSchema = z.strictObject({
   pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), PoolSchema).default({}),
   tenants: z.record(z.string().min(1), TenantSchema).default({}),
   capacity: CapacitySchema.prefault({}),
+  hedge: z.record(UseCaseNameSchema, HedgeSchema).default({}).describe('Use case → hedging; off for use cases not named here'),
   peakLoad: z.array(PeakLoadSchema).default([]),
   bufferFactor: z.number().min(1).max(10).default(2).describe('Quota must cover the declared peak times this factor'),
   redundancy: RedundancySchema.prefault({}),
