@@ -14,6 +14,7 @@ import { planRequest, resolveRoute, type Candidate } from '../src/routing/index.
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
+import { CrawlGuard } from './crawl-guard.js';
 import type { HedgeBudget } from './hedge-budget.js';
 import type { Fleet } from './fleet.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -143,7 +144,22 @@ export function attemptActor(scope: RequestScope) {
         // request is admitted, not when this stream ends.
         fleet.capacity.heard(deployment.id, stream.metrics.capacity);
         const used = { input: 0, output: 0 };
+        const crawl = new CrawlGuard(fleet.view(deployment.id)?.tokensPerSecond, scope.config.crawlGuard, fleet.now);
+        let crawlReported = false;
         for await (const event of stream) {
+          const crawling = crawlReported ? undefined : crawl.observe(event);
+          if (crawling !== undefined) {
+            crawlReported = true;
+            fleet.report(deployment.id, { type: 'outcome.crawl', at: fleet.now() });
+            // Where the answer can resume elsewhere, it does; elsewhere it finishes as it is.
+            if (input.candidate.prefill) {
+              const message = `the stream crawled at ${crawling.toFixed(1)} tokens/s, far below ${deployment.id}'s usual pace`;
+              fleet.report(deployment.id, { type: 'outcome.failure', at: fleet.now(), failureClass: 'fault', code: ErrorCode.VendorTimeout });
+              controller.abort();
+              sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.VendorTimeout, message, failureClass: 'fault', retryable: true } });
+              return;
+            }
+          }
           if (event.type === 'usage') {
             used.input = event.usage.inputTokens ?? used.input;
             used.output = event.usage.outputTokens ?? used.output;

@@ -125,6 +125,8 @@ export type HealthEvent =
   | { type: 'peer.opened'; at: number; persistent: boolean }
   /** A trusted peer's probes found this deployment well again. */
   | { type: 'peer.recovered'; at: number }
+  /** A stream here kept flowing far below this deployment's usual pace. */
+  | { type: 'outcome.crawl'; at: number }
   | { type: 'admin.drain' }
   | { type: 'admin.undrain'; at: number }
   | { type: 'admin.open'; at: number; durationMs?: number };
@@ -305,6 +307,7 @@ export const healthMachine = setup({
         // The fleet's evidence counts as much as ours: a peer's faults can open this breaker.
         'peer.counts': { actions: 'setPeers', target: 'judging' },
         'peer.opened': { target: 'open', actions: ['tick', 'open'] },
+        'outcome.crawl': { target: 'degraded', actions: 'tick' },
         'outcome.success': { actions: 'record' },
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },

@@ -85,6 +85,7 @@ export function resolveConfig(input: ParsedConfigInput): ResolvedConfig {
     tenants: input.tenants,
     capacity: input.capacity,
     hedge: input.hedge,
+    crawlGuard: input.crawlGuard,
     peakLoad: input.peakLoad,
     bufferFactor: input.bufferFactor,
     redundancy: input.redundancy,

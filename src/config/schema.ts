@@ -118,6 +118,13 @@ const HedgeSchema = z
   })
   .describe('Hedging for one use case: a second attempt on the next deployment of the same model, the loser cancelled at the first token');
 
+const CrawlGuardSchema = z
+  .strictObject({
+    belowShare: z.number().min(0).max(100).default(25).describe("A stream under this percent of its deployment's usual tokens per second is crawling; 0 turns the guard off"),
+    forMs: z.number().int().positive().max(600_000).default(3_000).describe('How long a stream must stay that slow before it counts'),
+  })
+  .describe('Crawling streams: resumed elsewhere where the model family takes a prefill, else finished as they are, and the deployment marked degraded');
+
 const PeakLoadSchema = z
   .strictObject({
     model: ModelNameSchema,
@@ -167,6 +174,7 @@ export const ConfigInputSchema = z.strictObject({
   pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), PoolSchema).default({}),
   tenants: z.record(z.string().min(1), TenantSchema).default({}),
   capacity: CapacitySchema.prefault({}),
+  crawlGuard: CrawlGuardSchema.prefault({}),
   hedge: z.record(UseCaseNameSchema, HedgeSchema).default({}).describe('Use case → hedging; off for use cases not named here'),
   peakLoad: z.array(PeakLoadSchema).default([]),
   bufferFactor: z.number().min(1).max(10).default(2).describe('Quota must cover the declared peak times this factor'),

@@ -52,6 +52,11 @@ describe('health machine (pure transitions)', () => {
     expect(run([{ type: 'admin.open', at: 5, durationMs: 60_000 }, { type: 'peer.recovered', at: 20 }]).value).toBe('open');
   });
 
+  it('a crawling stream marks a healthy deployment degraded, and opens nothing', () => {
+    expect(run([{ type: 'outcome.crawl', at: 5 }]).value).toBe('degraded');
+    expect(run([fault(1), fault(2), fault(3), fault(4), fault(5), { type: 'outcome.crawl', at: 6 }]).value).toBe('open');
+  });
+
   it('goes degraded, not open, on a moderate fault rate', () => {
     const events = [ok(1), ok(2), fault(3), ok(4), ok(5), ok(6), ok(7), fault(8), ok(9), ok(10), fault(11)];
     const snapshot = run(events);
