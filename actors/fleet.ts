@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createActor, type Actor, type ActorOptions } from 'xstate';
 import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
-import type { Vendor } from '../src/domain/index.js';
+import { worseHealth, type Vendor } from '../src/domain/index.js';
 import type { DeploymentView, HealthState } from '../src/routing/index.js';
 import { PRIOR_TTFT_MS } from '../src/routing/index.js';
 import { ewmaAt, percentile } from '../machines/estimators.js';
@@ -21,8 +21,6 @@ type HealthActor = Actor<typeof healthMachine>;
 /** xstate's clock: the real one by default, a SimulatedClock in tests. */
 export type MachineClock = ActorOptions<typeof healthMachine>['clock'];
 
-/** Ordered from best to worst: a deployment is as bad as the worse of itself and its vendor-region. */
-const SEVERITY: HealthState[] = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
 
 /** Vendors whose Claude deployments take an assistant prefill (a stream can resume there). */
 const PREFILL_VENDORS: readonly Vendor[] = ['anthropic', 'bedrock', 'vertex'];
@@ -148,7 +146,7 @@ export class Fleet {
     const own = stateOf(entry.actor);
     const region = this.vendorRegions.get(entry.deployment.vendorRegion);
     const regional = region ? stateOf(region) : 'healthy';
-    return SEVERITY.indexOf(regional) > SEVERITY.indexOf(own) ? regional : own;
+    return worseHealth(own, regional);
   }
 
   /** When an open deployment's own breaker lets probes through again (epoch ms); undefined unless open. */

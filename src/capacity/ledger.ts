@@ -10,11 +10,11 @@
 import { PRIORITIES, type Priority } from '../domain/index.js';
 import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
-import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
+import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
 import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
-import { RollingSum } from './window.js';
+import { add, onWire, round, roundAll, scaleBy, sum, Usage } from './usage.js';
 
 export interface CapacityOptions {
   now?: () => number;
@@ -55,19 +55,6 @@ export interface Reservation {
 export type AdmitResult =
   | { ok: true; reservation: Reservation }
   | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number };
-
-class Usage {
-  inFlight = 0;
-  readonly requests: RollingSum;
-  readonly tokens: RollingSum;
-  constructor(windowMs: number) {
-    this.requests = new RollingSum(windowMs);
-    this.tokens = new RollingSum(windowMs);
-  }
-  amounts(now: number): Amounts {
-    return { concurrency: this.inFlight, rpm: this.requests.total(now), tpm: this.tokens.total(now) };
-  }
-}
 
 export interface DeploymentCapacityStats {
   admitted: number;
@@ -384,10 +371,6 @@ export { SHARED_POOL };
 /** As many as a digest may carry per pool; the busiest tenants are the ones whose shares matter. */
 const MAX_REPORTED_TENANTS = 64;
 
-function onWire(a: Amounts): { inFlight: number; requests: number; tokens: number } {
-  return { inFlight: a.concurrency, requests: Math.round(a.rpm), tokens: Math.round(a.tpm) };
-}
-
 function tenantsOf(book: Book, pool: string): Map<string, Usage> {
   let tenants = book.tenants.get(pool);
   if (!tenants) book.tenants.set(pool, (tenants = new Map<string, Usage>()));
@@ -401,24 +384,4 @@ function decayedDemand(book: Book, now: number): number {
 /** Requests per second that wanted this deployment, as an exponentially weighted rate. */
 function noteDemand(book: Book, now: number): void {
   book.demand = { rate: decayedDemand(book, now) + 1000 / DEMAND_TAU_MS, at: now };
-}
-
-function add(into: Amounts, more: Amounts): void {
-  for (const d of DIMENSIONS) into[d] += more[d];
-}
-
-function sum(a: Amounts, b: Amounts): Amounts {
-  return { concurrency: a.concurrency + b.concurrency, rpm: a.rpm + b.rpm, tpm: a.tpm + b.tpm };
-}
-
-function scaleBy(a: Amounts, factor: number): Amounts {
-  return roundAll({ concurrency: a.concurrency * factor, rpm: a.rpm * factor, tpm: a.tpm * factor });
-}
-
-function roundAll(a: Amounts): Amounts {
-  return { concurrency: round(a.concurrency), rpm: round(a.rpm), tpm: round(a.tpm) };
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -18,6 +18,22 @@ export function priorityRank(priority: Priority): number {
   return PRIORITIES.length - PRIORITIES.indexOf(priority);
 }
 
+/**
+ * The states of a deployment or vendor-region actor, as routing, gossip and status see them.
+ * `unusable`: this node cannot call it at all (its credentials are missing here), a fact about the
+ * node, not the vendor, so it is never gossiped.
+ */
+export const HEALTH_STATES = ['healthy', 'degraded', 'open', 'halfOpen', 'drained', 'unusable'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** From best to worst: a deployment is as bad as the worse of itself and its vendor-region, and status merges nodes the same way. */
+export const HEALTH_SEVERITY: readonly HealthState[] = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
+
+/** The worse of two states. */
+export function worseHealth(a: HealthState, b: HealthState): HealthState {
+  return HEALTH_SEVERITY.indexOf(b) > HEALTH_SEVERITY.indexOf(a) ? b : a;
+}
+
 /** Strategies: how one request picks among deployments (DESIGN.md section 2). */
 export const STRATEGIES = ['LatencyBased', 'LoadBalanced', 'Sequence'] as const;
 export type Strategy = (typeof STRATEGIES)[number];

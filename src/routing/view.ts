@@ -2,14 +2,10 @@
  * What routing sees of each deployment at the moment of choosing: a plain snapshot the actors build
  * from the health machines, so every strategy is a pure function of it (and of seeded randomness).
  */
-import type { DeploymentId, Vendor } from '../domain/index.js';
+import type { DeploymentId, HealthState, Vendor } from '../domain/index.js';
 
-/**
- * `unusable`: this node cannot call the deployment at all (its vendor-region's credentials are
- * missing here). A fact about the node, not the vendor: never tried, not even in panic.
- */
-export const HEALTH_STATES = ['healthy', 'degraded', 'open', 'halfOpen', 'drained', 'unusable'] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
+// The states are the domain's (`unusable` is never tried, not even in panic); routing re-exports them.
+export { HEALTH_STATES, type HealthState } from '../domain/index.js';
 
 export interface DeploymentView {
   id: DeploymentId;

@@ -6,7 +6,7 @@
  * health numbers only: never credentials, prompts, answers or error messages.
  */
 import { z } from 'zod';
-import { parseDeploymentId, parseVendorRegionId } from '../domain/index.js';
+import { HEALTH_STATES, parseDeploymentId, parseVendorRegionId } from '../domain/index.js';
 
 /** Bumped only on an incompatible change; added fields stay version 1 (older nodes strip them). */
 export const GOSSIP_VERSION = 1;
@@ -14,8 +14,14 @@ export const GOSSIP_VERSION = 1;
 /** A peer that sends more than this is broken or hostile; nothing legitimate comes close. */
 export const MAX_GOSSIP_BYTES = 256 * 1024;
 
-/** The same states as the routing view's; transport may not import routing, so they are listed again. */
-export const GOSSIP_HEALTH_STATES = ['healthy', 'degraded', 'open', 'halfOpen', 'drained'] as const;
+/** The domain's states but `unusable`, which is about the node and never gossiped. */
+export const GOSSIP_HEALTH_STATES = HEALTH_STATES.filter((s): s is Exclude<(typeof HEALTH_STATES)[number], 'unusable'> => s !== 'unusable') as [
+  'healthy',
+  'degraded',
+  'open',
+  'halfOpen',
+  'drained',
+];
 
 const Count = z.number().int().nonnegative().max(1_000_000_000);
 const Millis = z.number().finite().nonnegative();

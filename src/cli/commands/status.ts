@@ -1,7 +1,7 @@
 /** `switchyard status` and `switchyard drain`: every node and every deployment's state, per node and merged. */
 import { connectNats, adminDrainSubject, adminStateSubject } from '../../transport/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { UsageError } from '../../domain/index.js';
+import { HEALTH_SEVERITY, UsageError, type HealthState } from '../../domain/index.js';
 import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
@@ -44,7 +44,6 @@ interface NodeState {
   capacity?: Record<string, DeploymentCapacity>;
 }
 
-const SEVERITY = ['healthy', 'degraded', 'halfOpen', 'open', 'drained', 'unusable'];
 
 export async function gatherStatus(nc: NatsConnection): Promise<{ nodes: NodeState[]; deployments: Record<string, { nodes: Record<string, string>; merged: string }> }> {
   const nodes: NodeState[] = [];
@@ -67,7 +66,7 @@ export async function gatherStatus(nc: NatsConnection): Promise<{ nodes: NodeSta
     for (const [id, state] of Object.entries(node.fleet.deployments)) {
       const entry = (deployments[id] ??= { nodes: {}, merged: 'healthy' });
       entry.nodes[node.nodeId] = state;
-      if (SEVERITY.indexOf(state) > SEVERITY.indexOf(entry.merged)) entry.merged = state;
+      if (HEALTH_SEVERITY.indexOf(state as HealthState) > HEALTH_SEVERITY.indexOf(entry.merged as HealthState)) entry.merged = state;
     }
   }
   return { nodes, deployments };

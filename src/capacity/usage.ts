@@ -1,0 +1,44 @@
+/**
+ * Usage of one deployment by one pool or tenant on this node (in flight, requests and tokens in
+ * the rolling window), and the arithmetic on amounts the ledger and its reports share.
+ */
+import { DIMENSIONS, type Amounts } from './limits.js';
+import { RollingSum } from './window.js';
+
+export class Usage {
+  inFlight = 0;
+  readonly requests: RollingSum;
+  readonly tokens: RollingSum;
+  constructor(windowMs: number) {
+    this.requests = new RollingSum(windowMs);
+    this.tokens = new RollingSum(windowMs);
+  }
+  amounts(now: number): Amounts {
+    return { concurrency: this.inFlight, rpm: this.requests.total(now), tpm: this.tokens.total(now) };
+  }
+}
+
+/** Amounts as a digest carries them. */
+export function onWire(a: Amounts): { inFlight: number; requests: number; tokens: number } {
+  return { inFlight: a.concurrency, requests: Math.round(a.rpm), tokens: Math.round(a.tpm) };
+}
+
+export function add(into: Amounts, more: Amounts): void {
+  for (const d of DIMENSIONS) into[d] += more[d];
+}
+
+export function sum(a: Amounts, b: Amounts): Amounts {
+  return { concurrency: a.concurrency + b.concurrency, rpm: a.rpm + b.rpm, tpm: a.tpm + b.tpm };
+}
+
+export function scaleBy(a: Amounts, factor: number): Amounts {
+  return roundAll({ concurrency: a.concurrency * factor, rpm: a.rpm * factor, tpm: a.tpm * factor });
+}
+
+export function roundAll(a: Amounts): Amounts {
+  return { concurrency: round(a.concurrency), rpm: round(a.rpm), tpm: round(a.tpm) };
+}
+
+export function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
