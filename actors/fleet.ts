@@ -15,6 +15,7 @@ import { PRIOR_TTFT_MS } from '../src/routing/index.js';
 import { ewmaAt, percentile } from '../machines/estimators.js';
 import { healthMachine, type HealthEvent, type HealthPolicy } from '../machines/health.machine.js';
 import { GOSSIP_VERSION, type DeploymentDigest, type Digest, type WindowCounts } from '../src/transport/gossip-schema.js';
+import { electedProber } from './prober.js';
 import { mergedTtft, mergePeerDigests, NO_PEER_COUNTS, samePeerCounts, windowCounts, type PeerCounts, type PeerDeployment } from './fleet-merge.js';
 
 type HealthActor = Actor<typeof healthMachine>;
@@ -49,6 +50,10 @@ export class Fleet {
   /** Vendor-regions this node cannot call (credentials missing here), with why. */
   private readonly unusable = new Map<string, string>();
   private readonly unusableListeners = new Set<(vendorRegion: string) => void>();
+  /** This node's id, as gossip names it; until gossip starts the node is alone and probes itself. */
+  private nodeId = '';
+  /** Per vendor-region, the live peers that gossip about it: the candidates to probe it. */
+  private peersByVendorRegion = new Map<string, Set<string>>();
   /** Per deployment, the peers' verdicts already acted on (`node:opened@at`), so each counts once. */
   private readonly heardVerdicts = new Map<string, Set<string>>();
   readonly now: () => number;
@@ -163,8 +168,9 @@ export class Fleet {
     const own = entry.actor.getSnapshot().context;
     const region = this.vendorRegions.get(entry.deployment.vendorRegion)?.getSnapshot();
     const state = this.state(deploymentId) ?? 'open';
-    const ownProbe = entry.actor.getSnapshot().value !== 'halfOpen' || own.probesLeft > 0;
-    const regionProbe = region?.value !== 'halfOpen' || region.context.probesLeft > 0;
+    // Half-open, only the fleet's elected prober sends probes; the others wait for its verdict.
+    const ownProbe = entry.actor.getSnapshot().value !== 'halfOpen' || (own.probesLeft > 0 && this.probes(entry.deployment.id, entry.deployment.vendorRegion));
+    const regionProbe = region?.value !== 'halfOpen' || (region.context.probesLeft > 0 && this.probes(entry.deployment.vendorRegion, entry.deployment.vendorRegion));
     const probeAvailable = state === 'halfOpen' && ownProbe && regionProbe;
     const peer = this.peerDeployments.get(deploymentId);
     // Fleet-wide: every node's requests count against the same vendor concurrency.
@@ -187,6 +193,12 @@ export class Fleet {
       throttledUntil: own.throttledUntil,
       badness: own.consecutiveFaults + own.openings * 10 + (region?.context.openings ?? 0) * 10,
     };
+  }
+
+  /** Whether this node is the one that probes this actor (a deployment or vendor-region) while it is half-open. */
+  probes(actorId: string, vendorRegion: string): boolean {
+    const peers = this.peersByVendorRegion.get(vendorRegion);
+    return !peers || peers.size === 0 || electedProber(actorId, this.nodeId, peers) === this.nodeId;
   }
 
   views(): Map<string, DeploymentView> {
@@ -251,6 +263,7 @@ export class Fleet {
 
   /** This node's own evidence about one vendor-region, as gossip publishes it; none where it cannot call. */
   digest(vendorRegion: string, nodeId: string, seq: number): Digest | undefined {
+    this.nodeId = nodeId;
     const region = this.vendorRegions.get(vendorRegion);
     if (!region || this.unusable.has(vendorRegion)) return undefined;
     const now = this.now();
@@ -304,6 +317,13 @@ export class Fleet {
     }
     this.capacity.applyPeers(reports);
     for (const digest of digests) for (const d of digest.deployments) this.hearVerdict(digest.node, d);
+    const peersByVendorRegion = new Map<string, Set<string>>();
+    for (const digest of digests) {
+      let peers = peersByVendorRegion.get(digest.vendorRegion);
+      if (!peers) peersByVendorRegion.set(digest.vendorRegion, (peers = new Set()));
+      peers.add(digest.node);
+    }
+    this.peersByVendorRegion = peersByVendorRegion;
     for (const [id, actor] of this.vendorRegions) this.sendPeerCounts(actor, merged.vendorRegions.get(id) ?? NO_PEER_COUNTS);
     for (const [id, { actor }] of this.deployments) this.sendPeerCounts(actor, merged.deployments.get(id)?.counts ?? NO_PEER_COUNTS);
   }

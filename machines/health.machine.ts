@@ -238,6 +238,7 @@ export const healthMachine = setup({
     // A recovered deployment starts a clean window: the faults that opened it are history.
     startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: [], peerBaseline: { ...context.peers } })),
     endRamp: assign({ rampStartedAt: undefined }),
+    probeFailed: assign(({ context }) => (context.openReason === 'persistent' ? {} : { openReason: 'consecutive' as const })),
     setPeers: assign(({ context, event }) => {
       if (event.type !== 'peer.counts') return {};
       // As the old evidence ages out of the peers' windows the baseline follows it down, so new faults count again.
@@ -356,11 +357,14 @@ export const healthMachine = setup({
           { actions: ['record', 'countProbeSuccess'] },
         ],
         'outcome.failure': [
-          { guard: 'isFault', target: 'open', actions: ['record', 'open'] },
+          // A failed probe is strong evidence: the peers waiting on this prober open again too.
+          { guard: 'isFault', target: 'open', actions: ['record', 'open', 'probeFailed'] },
           // A probe that was rate limited or refused as the caller's fault says nothing; give its slot back.
           { actions: ['record', 'returnProbe'] },
         ],
         'peer.recovered': { target: 'degraded', actions: ['tick', 'startRamp'] },
+        // The prober's probe failed: wait out a new backoff with it.
+        'peer.opened': { target: 'open', actions: ['tick', 'open'] },
       },
     },
     drained: {

@@ -252,6 +252,30 @@ describe('gossip', () => {
     console.log(`peer verdicts (interval ${intervalMs} ms): first fault to open on all three ${opened.toFixed(0)} ms; prober's success to closed on all three ${closed.toFixed(0)} ms`);
   });
 
+  it('one elected node probes a half-open deployment; when it falls silent another takes over, and its success closes the rest', async () => {
+    const intervalMs = 100;
+    const policy = { consecutiveFaults: 5, minVolume: 20, windowMs: 30_000, baseOpenMs: 300, maxOpenMs: 300, jitter: 0, probes: 2 };
+    const nodes = await Promise.all(['a', 'b', 'c'].map((id) => startNode(id, { intervalMs, staleAfterMs: 400, policy })));
+    await waitFor(() => nodes.every((n) => n.gossip.peers().length === 2), 'the three to meet');
+    for (let i = 0; i < 5; i++) fault(nodes[0]!.fleet);
+    await waitFor(() => nodes.every((n) => n.fleet.state(X) === 'halfOpen'), 'all three to half-open');
+    const probers = (among: Node[]) => among.filter((n) => n.fleet.view(X)?.probeAvailable);
+    // Once every node has the others' digests for the vendor-region, all agree on one prober.
+    await waitFor(() => probers(nodes).length === 1, 'one prober');
+    const first = probers(nodes)[0]!;
+
+    // The prober goes silent: once the others drop it, exactly one of them probes.
+    await first.gossip.stop();
+    const rest = nodes.filter((n) => n !== first);
+    await waitFor(() => rest.every((n) => !n.gossip.peers().some((p) => p.id === first.id)), `the others to drop ${first.id}`);
+    await waitFor(() => probers(rest).length === 1, 'one of the others to take over');
+    const taker = probers(rest)[0]!;
+    success(taker.fleet, 100);
+    success(taker.fleet, 100);
+    await waitFor(() => rest.every((n) => n.fleet.state(X) === 'degraded'), "the other to close on the taker's success");
+    console.log(`elected prober ${first.id}; after it fell silent ${taker.id} probed and closed the fleet`);
+  });
+
   it('works across a three-server cluster: a node on the third server learns within one interval, and faults open everywhere', async () => {
     cluster = await startNatsCluster(3);
     const intervalMs = 200;

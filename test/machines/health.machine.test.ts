@@ -52,6 +52,21 @@ describe('health machine (pure transitions)', () => {
     expect(run([{ type: 'admin.open', at: 5, durationMs: 60_000 }, { type: 'peer.recovered', at: 20 }]).value).toBe('open');
   });
 
+  it('half-open, a failed probe is a strong verdict, and a peer prober\'s failure opens it again', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(healthMachine, { input: { id: 'd', policy }, clock }).start();
+    for (let i = 1; i <= 5; i++) actor.send(fault(i));
+    clock.increment(1000);
+    expect(actor.getSnapshot().value).toBe('halfOpen');
+    actor.send(fault(1001));
+    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { openReason: 'consecutive' } });
+    clock.increment(2000);
+    expect(actor.getSnapshot().value).toBe('halfOpen');
+    actor.send({ type: 'peer.opened', at: 3001, persistent: false });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { openReason: 'peer' } });
+    actor.stop();
+  });
+
   it('a crawling stream marks a healthy deployment degraded, and opens nothing', () => {
     expect(run([{ type: 'outcome.crawl', at: 5 }]).value).toBe('degraded');
     expect(run([fault(1), fault(2), fault(3), fault(4), fault(5), { type: 'outcome.crawl', at: 6 }]).value).toBe('open');
