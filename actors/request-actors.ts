@@ -77,6 +77,8 @@ export function chooseActor(scope: RequestScope) {
         return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
       }
       // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
+      // Woken for a seat it may not take, it hands the wake-up on, so no one else misses the seat.
+      if (admitted.tenantOnly && again) scope.queue.released();
       const outcome = admitted.tenantOnly ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal);
       if (outcome === 'woken') continue;
       return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;

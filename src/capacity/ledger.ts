@@ -140,7 +140,7 @@ export class CapacityLedger {
     const book = this.books.get(request.deployment);
     if (!book) return { ok: false, refusal: 'unknown_deployment', retryAfterMs: 1000 };
     const now = this.now();
-    if (!request.again) noteDemand(book, now);
+
     const pool = book.rules.find((r) => r.name === request.pool) ?? book.rules.at(-1)!;
     // Priority sheds within a pool: only more important requests of the same pool hold headroom back.
     let asked = book.lastAsked.get(pool.name);
@@ -173,6 +173,8 @@ export class CapacityLedger {
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive },
       fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, book.shareCeiling), own: this.ownTotal(book, now) },
     });
+    // Demand is what this node would send if it could: a tenant over its share is none of it.
+    if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) noteDemand(book, now);
     const word = verdict.ok ? book.vendorWord.judge(request.tokens, this.shareOf(book), now) : undefined;
     if (word && !word.ok) {
       book.stats.refused.vendor_word++;
