@@ -10,7 +10,7 @@ import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
 import { estimatedTokens, type AdmitResult, type Reservation, type TenantLimits } from '../src/capacity/index.js';
 import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority } from '../src/domain/index.js';
-import { planRequest, resolveRoute, type Candidate } from '../src/routing/index.js';
+import { planRequest, resolveRoute, type Candidate, type DeploymentView } from '../src/routing/index.js';
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
@@ -55,8 +55,9 @@ export function chooseActor(scope: RequestScope) {
     const tokens = estimatedTokens(input.request);
     const waitUntil = fleet.now() + scope.queueWaitMs;
     for (let again = false; ; again = true) {
+      const views = fleet.views();
       let plan = planRequest(model, {
-        views: fleet.views(),
+        views,
         now: fleet.now(),
         random: scope.random,
         excluded: new Set(input.tried),
@@ -67,7 +68,7 @@ export function chooseActor(scope: RequestScope) {
       // A resumed stream continues the same answer, so only deployments that take a prefill will do.
       if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
       if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-      const admitted = admitFirst(scope, plan, tokens, again);
+      const admitted = admitFirst(scope, plan, views, tokens, again);
       if ('candidate' in admitted) {
         const { candidate: first, reservation } = admitted;
         fleet.takeProbe(first.deployment);
@@ -93,14 +94,15 @@ type Admitted = { candidate: Candidate; reservation: Reservation } | { message: 
  * skipped (never sent a request its vendor would refuse) and the next, a spill or the fallback
  * model, takes it. A deployment whose vendor asked us to wait is skipped until its retry-after.
  */
-function admitFirst(scope: RequestScope, plan: readonly Candidate[], tokens: number, again: boolean): Admitted {
+function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: ReadonlyMap<string, DeploymentView>, tokens: number, again: boolean): Admitted {
   const { fleet } = scope;
   const now = fleet.now();
   let retryAfterMs = Infinity;
   let tenantOnly = true;
   const reasons = new Set<string>();
   for (const candidate of plan) {
-    const throttledUntil = fleet.view(candidate.deployment)?.throttledUntil;
+    // The views the plan was made from: no second look per candidate.
+    const throttledUntil = views.get(candidate.deployment)?.throttledUntil;
     let result: AdmitResult | { ok: false; refusal: 'throttled'; retryAfterMs: number };
     if (throttledUntil !== undefined && throttledUntil > now) {
       result = { ok: false, refusal: 'throttled', retryAfterMs: throttledUntil - now };

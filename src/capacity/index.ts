@@ -3,14 +3,18 @@
  * admission rule, the limits learned from the vendors, and each node's ledger of reservations.
  * Pure and clock-free (time is handed in). May import src/domain, src/config and src/routing;
  * imported by actors/ (which wire it to requests and gossip) and src/redundancy (which reports
- * by the same rules).
+ * by the same rules). Only what those need is exported; the rest is the ledger's own.
  */
-export { judgeAdmission, PRIORITY_HEADROOM, type AdmissionInput, type AdmissionVerdict, type Refusal } from './admission.js';
 export { estimatedTokens } from './estimate.js';
-export { CapacityLedger, SHARED_POOL, type AdmissionRequest, type AdmitResult, type CapacityOptions, type DeploymentCapacityStatus, type Reservation } from './ledger.js';
-export { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, type Amounts, type Dimension, type LearningPolicy } from './limits.js';
-export { fleetAllowance, fleetShares, PeerBook, SHARE_FLOOR, type PeerCapacity } from './peers.js';
-export { mayBorrowFrom, poolFor, poolRules, type PoolRule } from './pools.js';
+export {
+  CapacityLedger,
+  SHARED_POOL,
+  type AdmissionRequest,
+  type AdmitResult,
+  type CapacityOptions,
+  type DeploymentCapacityStatus,
+  type Reservation,
+} from './ledger.js';
+export type { PeerCapacity } from './peers.js';
+export { poolFor, poolRules } from './pools.js';
 export { effectivePriority, tenantFor, type TenantLimits } from './tenants.js';
-export { VendorWord, type RemainingHints } from './vendor-word.js';
-export { RollingSum } from './window.js';
