@@ -14,6 +14,7 @@ import { planRequest, resolveRoute, type Candidate, type DeploymentView } from '
 import type { VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
+import type { TenantDoor } from './tenant-door.js';
 import { CrawlGuard } from './crawl-guard.js';
 import type { HedgeBudget } from './hedge-budget.js';
 import type { Fleet } from './fleet.js';
@@ -36,6 +37,8 @@ export interface RequestScope {
   /** The request's key in the ledger: whatever it still holds is released when it ends. */
   owner: string;
   queue: CapacityQueue;
+  /** Where a tenant refused for its share is turned away until it has room again. */
+  door: TenantDoor;
   queueWaitMs: number;
   /** The use case's hedge budget; without one (hedging forced on by a caller) hedges are not capped. */
   hedgeBudget?: HedgeBudget | undefined;
@@ -78,16 +81,19 @@ export function chooseActor(scope: RequestScope) {
         return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
       }
       // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
-      // Woken for a seat it may not take, it hands the wake-up on, so no one else misses the seat.
-      if (admitted.tenantOnly && again) scope.queue.released();
-      const outcome = admitted.tenantOnly ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal);
+      // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
+      // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
+      if (admitted.tenantBound && again) scope.queue.released();
+      const outcome = admitted.overShare ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal, admitted.tenantBound ? scope.tenant.name : undefined);
       if (outcome === 'woken') continue;
+      if (admitted.overShare) scope.door.close(scope.pool, scope.tenant.name, { code: ErrorCode.RateLimited, message: admitted.message, retryable: true, retryAfterMs: admitted.retryAfterMs });
       return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;
     }
   });
 }
 
-type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; tenantOnly: boolean };
+/** Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the tenant (its share, or this node's part of it) did. */
+type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean };
 
 /**
  * Admits the request on the first candidate in plan order that has room, so a full deployment is
@@ -98,7 +104,8 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
   const { fleet } = scope;
   const now = fleet.now();
   let retryAfterMs = Infinity;
-  let tenantOnly = true;
+  let overShare = true;
+  let tenantBound = true;
   const reasons = new Set<string>();
   for (const candidate of plan) {
     // The views the plan was made from: no second look per candidate.
@@ -111,11 +118,12 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
     }
     if (result.ok) return { candidate, reservation: result.reservation };
     retryAfterMs = Math.min(retryAfterMs, result.retryAfterMs);
-    if (result.refusal !== 'tenant') tenantOnly = false;
+    if (result.refusal !== 'tenant') overShare = false;
+    if (result.refusal !== 'tenant' && result.refusal !== 'tenant_share') tenantBound = false;
     reasons.add(result.refusal);
   }
-  const why = tenantOnly ? `tenant ${scope.tenant.name} holds its share (${scope.tenant.maxShare} %) of pool ${scope.pool}` : `no deployment has capacity for pool ${scope.pool} at priority ${scope.priority} (${[...reasons].join(', ')})`;
-  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), tenantOnly };
+  const why = tenantBound ? `tenant ${scope.tenant.name} holds its share (${scope.tenant.maxShare} %) of pool ${scope.pool}` : `no deployment has capacity for pool ${scope.pool} at priority ${scope.priority} (${[...reasons].join(', ')})`;
+  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound };
 }
 
 export function attemptActor(scope: RequestScope) {

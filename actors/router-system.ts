@@ -14,6 +14,7 @@ import { requestMachine, type RequestOutput } from '../machines/request.machine.
 import { routerMachine } from '../machines/router.machine.js';
 import { CapacityQueue } from './capacity-queue.js';
 import { EventQueue } from './event-queue.js';
+import { TenantDoor } from './tenant-door.js';
 import { HedgeBudget } from './hedge-budget.js';
 import { Fleet, type MachineClock } from './fleet.js';
 import { attemptActor, chooseActor, type RequestScope } from './request-actors.js';
@@ -89,7 +90,11 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
   const fleet = new Fleet(config, { policy: options.health, clock: deps.clock, now, capacity: options.capacity });
   const waiting = new CapacityQueue();
   const hedgeBudgets = new Map<string, HedgeBudget>();
-  fleet.capacity.onRelease(() => waiting.released());
+  const door = new TenantDoor(now);
+  fleet.capacity.onRelease((_deployment, tenant) => {
+    door.open(tenant);
+    waiting.released(tenant);
+  });
   let requests = 0;
   const budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET, now);
   const router = createActor(routerMachine, { input: { config }, ...(deps.clock ? { clock: deps.clock } : {}) }).start();
@@ -101,16 +106,18 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     // The reader stopping early cancels the request; the actor it cancels is created below.
     const onReaderGone = { cancel: (): void => undefined };
     const queue = new EventQueue<StreamEvent>(() => onReaderGone.cancel());
-    if (router.getSnapshot().value !== 'serving') {
-      const failure: Failure = { code: ErrorCode.RouterDraining, message: 'this router node is draining', retryable: true };
+    const refuse = (failure: Failure): RoutedStream => {
       queue.push({ type: 'error', error: failure });
       queue.close();
       return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }) });
-    }
+    };
+    if (router.getSnapshot().value !== 'serving') return refuse({ code: ErrorCode.RouterDraining, message: 'this router node is draining', retryable: true });
     const current = router.getSnapshot().context.config as Config;
     const useCase = requestOptions.useCase ?? OTHERWISE;
     const pool = poolFor(current, useCase);
     const tenant = tenantFor(current, requestOptions.tenant);
+    const turnedAway = door.refusal(pool?.name ?? SHARED_POOL, tenant.name);
+    if (turnedAway) return refuse(turnedAway);
     const owner = `q${++requests}`;
     // Hedging is the config's per use case; a caller's or the node's switch still overrides it.
     const hedge = current.hedge[useCase];
@@ -131,6 +138,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       tenant,
       owner,
       queue: waiting,
+      door,
       queueWaitMs: current.capacity.queueWaitMs,
       hedgeBudget,
     };

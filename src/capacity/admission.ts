@@ -9,8 +9,9 @@
  *    lower priorities stop short of the top (PRIORITY_HEADROOM), so as a pool nears its limit the
  *    lowest priority is shed first; alone, a priority may fill it.
  * 2. Tenants. Where another tenant is active in the pool, no tenant holds more than its maxShare
- *    of what the pool may use at its priority, counted across the fleet (tenants' usage travels
- *    in the digests); a tenant alone may use all of it.
+ *    of what the pool may use at its priority; a tenant alone may use all of it. Across the fleet
+ *    each node holds a part of each tenant's share, and lends beyond it by the fleet-wide view
+ *    (tenant-book.ts).
  * 3. The fleet. A node holds at most its share of the limit (share by the demand every node last
  *    reported, with a floor for a new node; the shares add up to 1), so N nodes never overshoot
  *    a quota, let alone N-fold, however stale the peers' usage reports are: each node counts its
@@ -20,12 +21,14 @@
 import type { Priority } from '../domain/index.js';
 import { DIMENSIONS, type Amounts, type Dimension } from './limits.js';
 import { mayBorrowFrom, type PoolRule } from './pools.js';
+import type { TenantSplit } from './tenant-book.js';
 
 /** Share of what a pool may use that each priority may fill: the rest is left for higher ones. */
 export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 0.95, standard: 0.9, batch: 0.8 };
 
 /** `vendor_word`: the vendor's headers said too little is left of its window (vendor-word.ts). */
-export type Refusal = 'pool' | 'priority' | 'tenant' | 'fleet_share' | 'vendor_word';
+/** `tenant`: over its share, refused outright; `tenant_share`: beyond this node's part of the tenant's share, worth a wait for its own seats. */
+export type Refusal = 'pool' | 'priority' | 'tenant' | 'tenant_share' | 'fleet_share' | 'vendor_word';
 
 
 export interface AdmissionInput {
@@ -38,8 +41,11 @@ export interface AdmissionInput {
   /** Whether requests more important than this one wanted the deployment recently. */
   higherPriorityActive: boolean;
   cost: Amounts;
-  /** The tenant's fleet-wide usage of this pool, and whether any other tenant is active in it. */
-  tenant: { maxShare: number; usage: Amounts; othersActive: boolean };
+  /**
+   * The tenant's fleet-wide usage of this pool, whether any other tenant is active in it, and,
+   * where this node must keep to a part of the tenant's share, that part (tenant-book.ts).
+   */
+  tenant: { maxShare: number; usage: Amounts; othersActive: boolean; split?: TenantSplit | undefined };
   fleet: {
     /** How much this node may hold (peers.ts; the whole limit alone). */
     allowance: Amounts;
@@ -51,6 +57,16 @@ export interface AdmissionInput {
 export type AdmissionVerdict =
   | { ok: true; /** Whether it spends a lower pool's reserve. */ borrowed: boolean }
   | { ok: false; refusal: Refusal; dimension: Dimension };
+
+/** A tenant whose requests would need this many times its share is asking for too much: beyond its part here it is refused at once. */
+const OVER_FACTOR = 1.5;
+
+/** What the tenant's requests across the fleet would hold of a dimension if all were served (Little's law). */
+function offeredLoad(split: TenantSplit, d: Dimension, cost: Amounts): number {
+  if (d === 'concurrency') return (split.fleetDemand * split.seatMs) / 1000;
+  const perWindow = (split.fleetDemand * split.windowMs) / 1000;
+  return d === 'rpm' ? perWindow : perWindow * cost.tpm;
+}
 
 export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
   const { limits, cost, pool } = input;
@@ -69,8 +85,20 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     const priorityMay = input.higherPriorityActive ? poolMay * PRIORITY_HEADROOM[input.priority] : poolMay;
     // A tenant's share is of what its requests may use, counted across the fleet. Judged first: a
     // tenant over its share is refused outright, never queued behind the others it crowds out.
-    if (input.tenant.othersActive && input.tenant.usage[d] + cost[d] > priorityMay * (input.tenant.maxShare / 100)) {
-      return { ok: false, refusal: 'tenant', dimension: d };
+    if (input.tenant.othersActive) {
+      const share = priorityMay * (input.tenant.maxShare / 100);
+      const fleetRoom = input.tenant.usage[d] + cost[d] <= share;
+      const { split } = input.tenant;
+      if (!split) {
+        if (!fleetRoom) return { ok: false, refusal: 'tenant', dimension: d };
+      } else if (split.own[d] + cost[d] > share * split.share) {
+        // Beyond its part here. Asking for too much, it goes no further, so its parts across the
+        // fleet hold it to its share. Otherwise it may use room the fleet-wide view shows, once the
+        // fleet has heard of it; and holding nothing here it may take one, so that a part smaller
+        // than one request never leaves it waiting for a release that cannot come.
+        if (offeredLoad(split, d, cost) > OVER_FACTOR * share) return { ok: false, refusal: 'tenant', dimension: d };
+        if ((!fleetRoom || !split.settled) && split.own[d] > 0) return { ok: false, refusal: 'tenant_share', dimension: d };
+      }
     }
     if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
     if (total + cost[d] > priorityMay) return { ok: false, refusal: 'priority', dimension: d };

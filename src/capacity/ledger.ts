@@ -14,7 +14,20 @@ import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolic
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
 import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
-import { add, onWire, round, roundAll, scaleBy, sum, Usage } from './usage.js';
+import { TenantBook } from './tenant-book.js';
+import { add, demandAt, onWire, round, roundAll, scaleBy, sum, Usage, withArrival, type DemandRate } from './usage.js';
+
+/**
+ * How long after a report its peers are taken to have heard it: a share that grows with the
+ * demand a report announces waits this long, until the peers whose shares shrank know. Digests
+ * reach the peers in milliseconds, over the same connections as requests; the margin is for a
+ * busy event loop. (Waiting for the next report instead held a node whose demand had just risen
+ * to a tenth of its share for a whole gossip interval, and calm tenants queued behind it.)
+ */
+const PROPAGATION_MS = 250;
+
+/** Weight of each release in the seat-time average. */
+const SEAT_EWMA = 0.1;
 
 export interface CapacityOptions {
   now?: () => number;
@@ -70,7 +83,7 @@ interface Book {
   rules: PoolRule[];
   limits: LearnedLimits;
   own: Map<string, Usage>;
-  tenants: Map<string, Map<string, Usage>>;
+  tenants: TenantBook;
   peers: PeerBook;
   vendorWord: VendorWord;
   /**
@@ -78,22 +91,25 @@ interface Book {
    * others, so they add up to 1: our live demand against the peers' reported ones would not.
    */
   demandAtReference: number;
-  /** Our share as of the report before the last, which caps it (peers.ts `fleetAllowance`). */
+  /**
+   * Our share as the peers left it before our last report, which caps ours until they have heard
+   * that report (`ceilingUntil`; peers.ts `fleetAllowance`).
+   */
   shareCeiling: number;
-  demand: { rate: number; at: number };
+  ceilingUntil: number;
+  demand: DemandRate;
+  /** How long a reservation is held, lately (an EWMA; 0 before the first release). */
+  seatMs: number;
   /** Per pool, when a request of each priority (in PRIORITIES order) last asked for this deployment. */
   lastAsked: Map<string, number[]>;
   stats: DeploymentCapacityStats;
 }
 
-/** How fast the demand estimate forgets: a node's share follows a change of load within seconds. */
-const DEMAND_TAU_MS = 5_000;
-
 export class CapacityLedger {
   private readonly books = new Map<string, Book>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly byOwner = new Map<string, Set<Reservation>>();
-  private readonly releaseListeners = new Set<(deployment: string) => void>();
+  private readonly releaseListeners = new Set<(deployment: string, tenant: string) => void>();
   private nextId = 0;
   readonly now: () => number;
   readonly windowMs: number;
@@ -110,14 +126,16 @@ export class CapacityLedger {
           rules: poolRules(config, deployment.id),
           limits: new LearnedLimits({ concurrency: q.concurrency, rpm: q.rpm, tpm: q.tpm }, learning),
           own: new Map(),
-          tenants: new Map(),
+          tenants: new TenantBook(this.windowMs),
           peers: new PeerBook(),
           vendorWord: new VendorWord(),
           demandAtReference: 0,
           shareCeiling: 1,
+          ceilingUntil: -Infinity,
+          seatMs: 0,
           demand: { rate: 0, at: this.now() },
           lastAsked: new Map(),
-          stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, fleet_share: 0, vendor_word: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
+          stats: { admitted: 0, released: 0, refused: { pool: 0, priority: 0, tenant: 0, tenant_share: 0, fleet_share: 0, vendor_word: 0 }, shedByPriority: { critical: 0, high: 0, standard: 0, batch: 0 }, borrowed: {} },
         });
       }
     }
@@ -153,13 +171,12 @@ export class CapacityLedger {
       const own = book.own.get(rule.name)?.amounts(now) ?? ZERO;
       fleetUsage.set(rule.name, sum(own, book.peers.usage(rule.name)));
     }
-    // Tenants fleet-wide: ours live, the peers' as last reported.
-    const tenants = book.tenants.get(pool.name);
-    const peerTenants = book.peers.tenants(pool.name);
-    const tenantUsage = sum(tenants?.get(request.tenant.name)?.amounts(now) ?? ZERO, peerTenants.get(request.tenant.name) ?? ZERO);
-    let othersActive = false;
-    for (const [name, usage] of tenants ?? []) if (name !== request.tenant.name && usage.inFlight + usage.requests.total(now) > 0) othersActive = true;
-    for (const [name, usage] of peerTenants) if (name !== request.tenant.name && usage.concurrency + usage.rpm > 0) othersActive = true;
+    // Tenants fleet-wide: ours live, the peers' as last reported; and this node's part where it must keep to one.
+    const tenant = request.tenant.name;
+    if (!request.again) book.tenants.arrived(pool.name, tenant, now);
+    const tenantUsage = sum(book.tenants.existing(pool.name, tenant)?.amounts(now) ?? ZERO, book.peers.tenants(pool.name).get(tenant) ?? ZERO);
+    const othersActive = book.tenants.othersActive(pool.name, tenant, now, book.peers);
+    const split = othersActive ? book.tenants.split(pool.name, tenant, now, book.peers, book.seatMs) : undefined;
     const cost = { concurrency: 1, rpm: 1, tpm: request.tokens };
     const limits = book.limits.current(now);
     const verdict = judgeAdmission({
@@ -170,11 +187,11 @@ export class CapacityLedger {
       priority: request.priority,
       higherPriorityActive,
       cost,
-      tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive },
-      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, book.shareCeiling), own: this.ownTotal(book, now) },
+      tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
+      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, now < book.ceilingUntil ? book.shareCeiling : 1), own: this.ownTotal(book, now) },
     });
     // Demand is what this node would send if it could: a tenant over its share is none of it.
-    if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) noteDemand(book, now);
+    if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) book.demand = withArrival(book.demand, now);
     const word = verdict.ok ? book.vendorWord.judge(request.tokens, this.shareOf(book), now) : undefined;
     if (word && !word.ok) {
       book.stats.refused.vendor_word++;
@@ -187,7 +204,7 @@ export class CapacityLedger {
       const retryAfterMs = verdict.dimension === 'concurrency' || !usage ? 1000 : (verdict.dimension === 'rpm' ? usage.requests : usage.tokens).msUntilRoom(now) || 1000;
       return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs) };
     }
-    for (const usage of [this.usage(book.own, pool.name), this.usage(tenantsOf(book, pool.name), request.tenant.name)]) {
+    for (const usage of [this.usage(book.own, pool.name), book.tenants.usage(pool.name, tenant, now)]) {
       usage.inFlight++;
       usage.requests.add(1, now);
       usage.tokens.add(request.tokens, now);
@@ -215,7 +232,7 @@ export class CapacityLedger {
     const delta = tokens - reservation.tokens;
     reservation.tokens = tokens;
     book.own.get(reservation.pool)?.tokens.add(delta, reservation.at);
-    book.tenants.get(reservation.pool)?.get(reservation.tenant)?.tokens.add(delta, reservation.at);
+    book.tenants.existing(reservation.pool, reservation.tenant)?.tokens.add(delta, reservation.at);
   }
 
   /** Ends a reservation's hold on concurrency; a second call does nothing. The window counts stay. */
@@ -229,10 +246,12 @@ export class CapacityLedger {
     const book = this.books.get(reservation.deployment);
     if (!book) return;
     book.stats.released++;
-    for (const usage of [book.own.get(reservation.pool), book.tenants.get(reservation.pool)?.get(reservation.tenant)]) {
+    const heldMs = Math.max(0, this.now() - reservation.at);
+    book.seatMs = book.seatMs === 0 ? heldMs : book.seatMs + SEAT_EWMA * (heldMs - book.seatMs);
+    for (const usage of [book.own.get(reservation.pool), book.tenants.existing(reservation.pool, reservation.tenant)]) {
       if (usage) usage.inFlight = Math.max(0, usage.inFlight - 1);
     }
-    for (const listener of this.releaseListeners) listener(reservation.deployment);
+    for (const listener of this.releaseListeners) listener(reservation.deployment, reservation.tenant);
   }
 
   /**
@@ -249,8 +268,8 @@ export class CapacityLedger {
     reservation.claimed = true;
   }
 
-  /** Calls `listener` with the deployment whenever a reservation is released. Returns the unsubscribe. */
-  onRelease(listener: (deployment: string) => void): () => void {
+  /** Calls `listener` with the deployment and tenant whenever a reservation is released. Returns the unsubscribe. */
+  onRelease(listener: (deployment: string, tenant: string) => void): () => void {
     this.releaseListeners.add(listener);
     return () => this.releaseListeners.delete(listener);
   }
@@ -323,16 +342,15 @@ export class CapacityLedger {
     const now = this.now();
     const limits = book.limits.current(now);
     book.shareCeiling = book.peers.count() === 0 ? 1 : (fleetShares(book.demandAtReference, book.peers)[0] ?? 1);
-    book.demandAtReference = round(decayedDemand(book, now));
+    book.ceilingUntil = now + PROPAGATION_MS;
+    book.demandAtReference = round(demandAt(book.demand, now));
     return {
       demand: book.demandAtReference,
       limits: { concurrency: Math.floor(limits.concurrency), rpm: Math.floor(limits.rpm), tpm: Math.floor(limits.tpm) },
-      pools: [...book.own].map(([pool, usage]) => {
-        const tenants = [...(book.tenants.get(pool) ?? [])]
-          .map(([tenant, u]) => ({ tenant, ...onWire(u.amounts(now)) }))
-          .filter((t) => t.inFlight + t.requests > 0)
-          .slice(0, MAX_REPORTED_TENANTS);
-        return { pool, ...onWire(usage.amounts(now)), ...(tenants.length > 0 ? { tenants } : {}) };
+      // A pool whose tenants have only been refused here still reports them: their demand is what splits their shares.
+      pools: [...new Set([...book.own.keys(), ...book.tenants.pools()])].map((pool) => {
+        const tenants = book.tenants.report(pool, now);
+        return { pool, ...onWire(book.own.get(pool)?.amounts(now) ?? ZERO), ...(tenants.length > 0 ? { tenants } : {}) };
       }),
     };
   }
@@ -369,21 +387,3 @@ export interface DeploymentCapacityStatus extends DeploymentCapacityStats {
 }
 
 export { SHARED_POOL };
-
-/** As many as a digest may carry per pool; the busiest tenants are the ones whose shares matter. */
-const MAX_REPORTED_TENANTS = 64;
-
-function tenantsOf(book: Book, pool: string): Map<string, Usage> {
-  let tenants = book.tenants.get(pool);
-  if (!tenants) book.tenants.set(pool, (tenants = new Map<string, Usage>()));
-  return tenants;
-}
-
-function decayedDemand(book: Book, now: number): number {
-  return book.demand.rate * Math.exp(-Math.max(0, now - book.demand.at) / DEMAND_TAU_MS);
-}
-
-/** Requests per second that wanted this deployment, as an exponentially weighted rate. */
-function noteDemand(book: Book, now: number): void {
-  book.demand = { rate: decayedDemand(book, now) + 1000 / DEMAND_TAU_MS, at: now };
-}

@@ -25,8 +25,18 @@ export interface PeerCapacity {
     inFlight: number;
     requests: number;
     tokens: number;
-    tenants?: { tenant: string; inFlight: number; requests: number; tokens: number }[] | undefined;
+    tenants?: PeerTenantReport[] | undefined;
   }[];
+}
+
+/** One tenant's use of one pool on a peer. */
+export interface PeerTenantReport {
+  tenant: string;
+  inFlight: number;
+  requests: number;
+  tokens: number;
+  /** Requests per second of this tenant that arrived there (a decayed rate, refused ones included). */
+  demand?: number | undefined;
 }
 
 export const SHARE_FLOOR = 0.1;
@@ -39,6 +49,8 @@ export class PeerBook {
   private byPool = new Map<string, Amounts>();
   /** Per pool, per tenant. */
   private byTenant = new Map<string, Map<string, Amounts>>();
+  /** Per pool, per tenant: its demand on each peer, in peer order. */
+  private tenantDemandsBy = new Map<string, Map<string, number[]>>();
   private totals: Amounts = ZERO;
   private demands: number[] = [];
   private usages: Amounts[] = [];
@@ -48,14 +60,20 @@ export class PeerBook {
   replace(reports: readonly PeerCapacity[], now: number): void {
     const byPool = new Map<string, Amounts>();
     const byTenant = new Map<string, Map<string, Amounts>>();
+    const tenantDemands = new Map<string, Map<string, number[]>>();
     const totals = { ...ZERO };
-    for (const report of reports) {
+    for (const [i, report] of reports.entries()) {
       for (const p of report.pools) {
         let tenants = byTenant.get(p.pool);
         if (!tenants) byTenant.set(p.pool, (tenants = new Map<string, Amounts>()));
+        let poolDemands = tenantDemands.get(p.pool);
+        if (!poolDemands) tenantDemands.set(p.pool, (poolDemands = new Map<string, number[]>()));
         for (const t of p.tenants ?? []) {
           const current = tenants.get(t.tenant) ?? { ...ZERO };
           tenants.set(t.tenant, { concurrency: current.concurrency + t.inFlight, rpm: current.rpm + t.requests, tpm: current.tpm + t.tokens });
+          let demands = poolDemands.get(t.tenant);
+          if (!demands) poolDemands.set(t.tenant, (demands = reports.map(() => 0)));
+          demands[i] = (demands[i] ?? 0) + (t.demand ?? 0);
         }
         const current = byPool.get(p.pool) ?? { ...ZERO };
         current.concurrency += p.inFlight;
@@ -69,6 +87,7 @@ export class PeerBook {
     }
     this.byPool = byPool;
     this.byTenant = byTenant;
+    this.tenantDemandsBy = tenantDemands;
     this.totals = totals;
     this.demands = reports.map((r) => r.demand);
     this.usages = reports.map((r) => r.pools.reduce((sum, p) => ({ concurrency: sum.concurrency + p.inFlight, rpm: sum.rpm + p.requests, tpm: sum.tpm + p.tokens }), { ...ZERO }));
@@ -86,6 +105,11 @@ export class PeerBook {
   /** What the peers say each tenant uses of a pool. */
   tenants(pool: string): ReadonlyMap<string, Amounts> {
     return this.byTenant.get(pool) ?? NO_TENANTS;
+  }
+
+  /** One tenant's demand on each peer, in peer order (0 where it is not reported). */
+  tenantDemands(pool: string, tenant: string): readonly number[] {
+    return this.tenantDemandsBy.get(pool)?.get(tenant) ?? this.demands.map(() => 0);
   }
 
   total(): Amounts {
@@ -116,7 +140,11 @@ export class PeerBook {
 
 /** The shares of this node (first) and of each peer, in peer order; they add up to 1. */
 export function fleetShares(ownDemand: number, peers: PeerBook): number[] {
-  const demands = [ownDemand, ...peers.peerDemands()];
+  return sharesOf([ownDemand, ...peers.peerDemands()]);
+}
+
+/** Shares in proportion to demand, each at least SHARE_FLOOR / N (a node with no demand yet starts small), adding up to 1. */
+export function sharesOf(demands: readonly number[]): number[] {
   const n = demands.length;
   const total = demands.reduce((a, b) => a + b, 0);
   const raw = demands.map((d) => Math.max(SHARE_FLOOR / n, total > 0 ? d / total : 1 / n));
@@ -125,9 +153,9 @@ export function fleetShares(ownDemand: number, peers: PeerBook): number[] {
 }
 
 /**
- * How much of each limit this node may hold now (all of it alone). `ceiling` is the share this
- * node had when it last reported: a share that grows takes effect one report later, when the
- * peers whose shares shrank have said what they still hold.
+ * How much of each limit this node may hold now (all of it alone). `ceiling` is the share the
+ * peers left this node before its last report: a share that grows takes effect once the peers
+ * whose shares shrank have heard that report (ledger.ts, PROPAGATION_MS).
  */
 export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number, ceiling = 1): Amounts {
   const shares = fleetShares(ownDemand, peers);

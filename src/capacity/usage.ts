@@ -42,3 +42,31 @@ export function roundAll(a: Amounts): Amounts {
 export function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
+
+/** How fast a demand estimate forgets: shares follow a change of load within seconds. */
+const DEMAND_TAU_MS = 5_000;
+
+/** Requests per second that arrived, as an exponentially weighted rate. */
+export interface DemandRate {
+  rate: number;
+  at: number;
+}
+
+export function demandAt(demand: DemandRate, now: number): number {
+  return demand.rate * Math.exp(-Math.max(0, now - demand.at) / DEMAND_TAU_MS);
+}
+
+/**
+ * The rate as measured since `since` alone: a young average has not yet forgotten the zeros it
+ * started from, and dividing by the weight it has gathered so far undoes that (as Adam corrects
+ * its moments), so a flood shows its full rate within its first second, not after several.
+ */
+export function demandSince(demand: DemandRate, since: number, now: number): number {
+  const age = Math.max(1_000, now - since);
+  return demandAt(demand, now) / (1 - Math.exp(-age / DEMAND_TAU_MS));
+}
+
+/** The rate after one more arrival at `now`. */
+export function withArrival(demand: DemandRate, now: number): DemandRate {
+  return { rate: demandAt(demand, now) + 1000 / DEMAND_TAU_MS, at: now };
+}

@@ -66,7 +66,19 @@ export const CapacityReportSchema = z.object({
         requests: Count,
         tokens: Count,
         /** The tenants using the pool there (names as the config spells them), so shares hold fleet-wide. */
-        tenants: z.array(z.object({ tenant: z.string().min(1).max(128), inFlight: Count, requests: Count, tokens: Count })).max(64).optional(),
+        tenants: z
+          .array(
+            z.object({
+              tenant: z.string().min(1).max(128),
+              inFlight: Count,
+              requests: Count,
+              tokens: Count,
+              /** Requests per second of the tenant that arrived there, refused ones included: nodes split a tenant's share by it. */
+              demand: z.number().finite().nonnegative().max(1_000_000).optional(),
+            }),
+          )
+          .max(64)
+          .optional(),
       }),
     )
     .max(64),

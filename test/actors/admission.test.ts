@@ -24,7 +24,7 @@ const dispatcher = createVendorDispatcher({ keepAliveTimeoutMs: 10 });
  * The seed config without pools and fallback, Claude's test route (Sequence anthropic,
  * bedrock/us-west-2, unless `route` says otherwise) at concurrency 1 each (or `concurrency`).
  */
-async function setup(queueWaitMs = 2_000, over: { concurrency?: number; route?: RouteNode; random?: () => number } = {}) {
+async function setup(queueWaitMs = 2_000, over: { concurrency?: number; route?: RouteNode; random?: () => number; tenants?: Config['tenants'] } = {}) {
   const seed = await seedConfig();
   const vendorRegions = structuredClone(seed.vendorRegions);
   for (const id of ['anthropic', 'bedrock/us-west-2']) {
@@ -32,7 +32,7 @@ async function setup(queueWaitMs = 2_000, over: { concurrency?: number; route?: 
     d.quota = { ...d.quota, rpm: 100_000, concurrency: over.concurrency ?? 1 };
   }
   const routes = over.route ? { ...seed.routes, 'claude-sonnet-4': { ...seed.routes['claude-sonnet-4'], test: { otherwise: over.route } } } : seed.routes;
-  const config: Config = { ...seed, vendorRegions, routes, pools: {}, models: { ...seed.models, 'claude-sonnet-4': { family: 'claude' } }, capacity: { ...seed.capacity, queueWaitMs } };
+  const config: Config = { ...seed, vendorRegions, routes, pools: {}, tenants: over.tenants ?? seed.tenants, models: { ...seed.models, 'claude-sonnet-4': { family: 'claude' } }, capacity: { ...seed.capacity, queueWaitMs } };
   const started = await startTestSimulator({ config });
   simulator = started.simulator;
   system = createRouterSystem(started.config, { secrets: simulatorSecrets(simulator), dispatcher, ...(over.random ? { random: over.random } : {}) }, { environment: 'test' });
@@ -146,5 +146,28 @@ describe('admission before the attempt', () => {
     // Routing saw it: no room left there by the vendor's word, so azure came first.
     expect(system.fleet.view('gpt-4.1@openai')?.headroom).toBe(0);
     expect(system.fleet.capacity.vendorRequestsLeft('gpt-4.1@openai')).toBe(0);
+  });
+
+  it('turns a tenant refused for its share away at the door, before it costs a request actor, until one of its seats is released', async () => {
+    const route: RouteNode = { type: 'Target', vendorRegion: 'anthropic' };
+    await setup(2_000, { concurrency: 4, route, tenants: { calm: { maxShare: 100, maxPriority: 'batch' }, flood: { maxShare: 25, maxPriority: 'batch' } } });
+    inject('anthropic', { kind: 'drip', intervalMs: 20 });
+    const refusedForShare = () => system.fleet.capacity.status()[ANTHROPIC]?.refused.tenant ?? 0;
+    const calm = system.complete(ask('calm'), { tenant: 'calm' });
+    // With calm active, the flood may hold a quarter of the 4 seats.
+    const held = system.complete(ask('flood 1'), { tenant: 'flood' });
+    await expect(system.complete(ask('flood 2'), { tenant: 'flood' })).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(refusedForShare()).toBe(1);
+    const atTheDoor = await system.complete(ask('flood 3'), { tenant: 'flood' }).catch((e: unknown) => e as { code: string; retryAfterMs?: number });
+    expect(atTheDoor).toMatchObject({ code: 'rate_limited' });
+    expect((atTheDoor as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+    // Refused without a second look at admission: no request actor, no new refusal counted.
+    expect(refusedForShare()).toBe(1);
+    // Its seat comes back: the door opens and the next one is served.
+    await held;
+    expect((await system.complete(ask('flood 4'), { tenant: 'flood' })).servedBy.deployment).toBe(ANTHROPIC);
+    await calm;
+    expect(refusedForShare()).toBe(1);
+    expect(system.fleet.capacity.outstanding()).toBe(0);
   });
 });

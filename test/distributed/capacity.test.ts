@@ -64,18 +64,27 @@ interface Outcome {
   code?: string;
 }
 
-/** Runs `total` requests, `concurrent` at a time, spread over the clients; resolves with each outcome. */
-async function load(total: number, concurrent: number, options: { useCase: string; tenant: string; priority?: Priority }): Promise<Outcome[]> {
+/**
+ * Runs `total` requests, `concurrent` at a time, spread over the clients; resolves with each
+ * outcome. With `until`, it keeps going until that settles instead, and a refused worker waits
+ * the retry-after it was told, as callers are asked to (one that spins at once measures this one
+ * shared CPU, not admission).
+ */
+async function load(total: number, concurrent: number, options: { useCase: string; tenant: string; priority?: Priority }, until?: Promise<unknown>): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   let next = 0;
+  let done = false;
+  void until?.then(() => (done = true));
   const worker = async (w: number) => {
-    while (next < total) {
+    while (until ? !done : next < total) {
       const i = next++;
       try {
         await clients[(w + i) % clients.length]!.complete(ask(i), options);
         outcomes.push({ ok: true });
       } catch (error) {
-        outcomes.push({ ok: false, code: (error as { code?: string }).code });
+        const { code, retryAfterMs } = error as { code?: string; retryAfterMs?: number };
+        outcomes.push({ ok: false, code });
+        if (until && retryAfterMs) await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfterMs, 1_000)));
       }
     }
   };
@@ -88,6 +97,8 @@ const vendor = (deployment: string) => {
   const d = Object.values(config.vendorRegions).flatMap((vr) => Object.values(vr.deployments)).find((x) => x.id === deployment)!;
   return { ...simulator.simulation.quotaState(d), rateLimited: simulator.simulation.stats.snapshot()[deployment]?.rateLimited ?? 0 };
 };
+/** Admissions the four nodes refused on a deployment so far, by reason. */
+const refusalsBy = (deployment: string) => capacityOf(deployment).reduce<Record<string, number>>((acc, c) => (Object.entries(c.refused).forEach(([k, v]) => (acc[k] = (acc[k] ?? 0) + v)), acc), {});
 const successRate = (outcomes: Outcome[]) => outcomes.filter((o) => o.ok).length / outcomes.length;
 const codes = (outcomes: Outcome[]) => outcomes.reduce<Record<string, number>>((acc, o) => ((acc[o.code ?? 'ok'] = (acc[o.code ?? 'ok'] ?? 0) + 1), acc), {});
 
@@ -176,21 +187,18 @@ describe('capacity across four router nodes', () => {
     expect(borrowed).toBeGreaterThan(0);
   }, 60_000);
 
-  it('a tenant at twenty times its share is refused rate_limited while the other tenants all succeed', async () => {
+  it('a tenant at twenty times its share is refused rate_limited while the other tenants all succeed (99.9 %)', async () => {
     // The bulk pool may use 20 of Bedrock's 40; flood's share is 25 % of it, 5 in flight: it asks for 100.
-    const [calm1, calm2, flood] = await Promise.all([
-      load(150, 5, { useCase: 'otherwise', tenant: 'calm1' }),
-      load(150, 5, { useCase: 'otherwise', tenant: 'calm2' }),
-      load(1_000, 100, { useCase: 'otherwise', tenant: 'flood' }),
-    ]);
+    const refusedBefore = refusalsBy(POOLED);
+    // The flood keeps asking for as long as the calm tenants run.
+    const calm = Promise.all([load(150, 5, { useCase: 'otherwise', tenant: 'calm1' }), load(150, 5, { useCase: 'otherwise', tenant: 'calm2' })]);
+    const [[calm1, calm2], flood] = await Promise.all([calm, load(0, 100, { useCase: 'otherwise', tenant: 'flood' }, calm)]);
     const refused = capacityOf(POOLED).reduce((sum, c) => sum + c.refused.tenant, 0);
-    console.log(`calm tenants ${(successRate([...calm1, ...calm2]) * 100).toFixed(2)} % ${JSON.stringify(codes([...calm1, ...calm2]))}; flood ${JSON.stringify(codes(flood))}; tenant refusals ${refused}`);
-    // Issue 9 asks 99.9 %, and it is not met on every run yet: 100 % in most runs here, but in about
-    // one in four a node's share of the limit lags the traffic the queue group sends it and 1-10
-    // calm requests of 300 time out in the queue (docs/architecture.md, "Capacity at run time").
-    // The floor asserted is what held on every run; the flood's own fate is the sharp check.
-    expect(successRate([...calm1, ...calm2])).toBeGreaterThanOrEqual(0.95);
-    expect(successRate(flood)).toBeLessThan(0.1);
+    const reasons = Object.fromEntries(Object.entries(refusalsBy(POOLED)).map(([k, v]) => [k, v - (refusedBefore[k] ?? 0)]));
+    console.log(`calm tenants ${(successRate([...calm1, ...calm2]) * 100).toFixed(2)} % ${JSON.stringify(codes([...calm1, ...calm2]))}; flood ${JSON.stringify(codes(flood))}; refusals ${JSON.stringify(reasons)}`);
+    expect(successRate([...calm1, ...calm2])).toBeGreaterThanOrEqual(0.999);
+    // Five seats of answers of about 0.4 s are all it may have had: most of its asks are refused.
+    expect(successRate(flood)).toBeLessThan(0.5);
     expect(flood.filter((o) => o.code === 'rate_limited').length).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     expect(flood.every((o) => o.ok || o.code === 'rate_limited')).toBe(true);

@@ -33,10 +33,13 @@ export interface SimulatorFleet {
 /** Node ids the fleet's config trusts, each with a key of its own. */
 export const FLEET_NODE_IDS = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
 
-/** The example config with every vendor-region at the simulator, the environment its secrets need, and trusted node keys. */
-export async function simulatorFleet(simulator: RunningSimulator): Promise<SimulatorFleet> {
+/**
+ * A config (the example one unless given) with every vendor-region at the simulator, the
+ * environment its secrets need, and trusted node keys.
+ */
+export async function simulatorFleet(simulator: RunningSimulator, config?: object): Promise<SimulatorFleet> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchyard-nodes-'));
-  const data = (await readConfigData(path.join(root, 'examples/seed.config.yaml'))) as { vendorRegions: Record<string, Record<string, unknown>>; routers?: unknown };
+  const data = structuredClone(config ?? (await readConfigData(path.join(root, 'examples/seed.config.yaml')))) as { vendorRegions: Record<string, Record<string, unknown>>; routers?: unknown };
   const keys = FLEET_NODE_IDS.map((id) => ({ id, kp: nkeys.createUser() }));
   data.routers = { trustedKeys: Object.fromEntries(keys.map(({ id, kp }) => [id, kp.getPublicKey()])) };
   const seeds = Object.fromEntries(keys.map(({ id, kp }) => [id, new TextDecoder().decode(kp.getSeed())]));

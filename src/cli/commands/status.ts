@@ -40,6 +40,8 @@ interface NodeState {
   state: string;
   environment: string;
   counts: { taken: number; inFlight: number; failed: number };
+  /** The peers whose gossip this node trusts and hears. */
+  peers?: string[];
   fleet: { vendorRegions: Record<string, string>; deployments: Record<string, string> };
   capacity?: Record<string, DeploymentCapacity>;
 }

@@ -1,0 +1,92 @@
+/**
+ * Tenants across a fleet of ledgers that hear each other only when they gossip: each node holds
+ * a part of every tenant's share, split by where the tenant's requests arrive (tenant-book.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { CapacityLedger, type AdmissionRequest, type Reservation } from '../../src/capacity/index.js';
+import { A, capacityConfig } from './fixture.js';
+
+function fleetOf(n: number) {
+  let t = 1_000_000;
+  const now = () => t;
+  // Concurrency 40, the flagship reserves half: the bulk pool may use 20; calm's share is half of it, flood's a quarter.
+  const config = capacityConfig({ tenants: { calm: { maxShare: 50, maxPriority: 'batch' }, flood: { maxShare: 25, maxPriority: 'batch' } } }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
+  const ledgers = Array.from({ length: n }, () => new CapacityLedger(config, { now }));
+  const gossip = () => {
+    const reports = ledgers.map((l) => l.report(A)!);
+    ledgers.forEach((l, i) => l.applyPeers(new Map([[A, reports.filter((_, j) => j !== i)]])));
+  };
+  return { ledgers, gossip, advance: (ms: number) => (t += ms) };
+}
+
+const ask = (tenant: string, maxShare: number, owner = tenant): AdmissionRequest => ({ deployment: A, pool: 'bulk', priority: 'batch', tenant: { name: tenant, maxShare }, tokens: 10, owner });
+const calm = ask('calm', 50);
+const flood = ask('flood', 25);
+
+function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 100): Reservation[] {
+  const held: Reservation[] = [];
+  for (let i = 0; i < most; i++) {
+    const result = ledger.admit(request);
+    if (!result.ok) break;
+    held.push(result.reservation);
+  }
+  return held;
+}
+
+describe('tenants across the fleet', () => {
+  it('a flood arriving on four nodes at once, before the fleet has heard of it, holds no more than its share', () => {
+    const { ledgers, gossip } = fleetOf(4);
+    gossip();
+    // Another tenant is active everywhere, so the flood's share (5 of the 20) applies.
+    for (const l of ledgers) expect(l.admit(calm).ok).toBe(true);
+    const held = ledgers.map((l) => fill(l, flood));
+    const total = held.reduce((sum, h) => sum + h.length, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(5);
+    // Refused for this node's part of a tenant new to the fleet: a wait, not a verdict.
+    expect(ledgers[0]!.admit(flood)).toMatchObject({ ok: false, refusal: 'tenant_share' });
+  });
+
+  it('a flood keeps to its share while it keeps asking, split where its requests arrive', () => {
+    const { ledgers, gossip, advance } = fleetOf(4);
+    let peak = 0;
+    const held: Reservation[][] = ledgers.map(() => []);
+    const calmHeld: Reservation[][] = ledgers.map(() => []);
+    for (let round = 0; round < 40; round++) {
+      gossip();
+      ledgers.forEach((l, i) => {
+        // Requests hold their seats about 400 ms; the flood asks 10 times a round on nodes 0 and 1 and twice on the others.
+        for (const r of [...held[i]!.splice(0), ...calmHeld[i]!.splice(0)]) l.release(r);
+        const calmAsk = l.admit(calm);
+        if (!calmAsk.ok) throw new Error(`calm was refused: ${calmAsk.refusal}`);
+        calmHeld[i]!.push(calmAsk.reservation);
+        for (let k = 0; k < (i < 2 ? 10 : 2); k++) {
+          const result = l.admit(flood);
+          if (result.ok) held[i]!.push(result.reservation);
+        }
+      });
+      peak = Math.max(peak, held.reduce((sum, h) => sum + h.length, 0));
+      advance(400);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(5);
+    // It asks far beyond its share: refused outright, not queued.
+    expect(ledgers[0]!.admit(flood)).toMatchObject({ ok: false, refusal: 'tenant' });
+  });
+
+  it('once the fleet has heard of it, a tenant under its share uses room beyond its part here', () => {
+    const { ledgers, gossip } = fleetOf(4);
+    expect(ledgers[1]!.admit(flood).ok).toBe(true);
+    gossip();
+    // All of calm's requests come to node 0. New to the fleet, it keeps to at most an even part
+    // (2.5 of its 10; a node the peers have not heard ask yet holds less still)...
+    const before = fill(ledgers[0]!, calm);
+    expect(before.length).toBeLessThanOrEqual(2);
+    gossip();
+    gossip();
+
+    // ...and once reported, to all of its share.
+    expect(fill(ledgers[0]!, calm).length + before.length).toBe(10);
+    expect(ledgers[0]!.admit(calm)).toMatchObject({ ok: false, refusal: 'tenant_share' });
+  });
+});
