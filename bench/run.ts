@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as capacityBench from './capacity.bench.js';
 import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
+import * as fleetFairnessBench from './fleet-fairness.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as routingBench from './routing.bench.js';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   capacity: capacityBench,
   config: configBench,
   decoding: decodingBench,
+  'fleet-fairness': fleetFairnessBench,
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
   routing: routingBench,
