@@ -298,6 +298,7 @@ export class Fleet {
       vendorRegion,
       state: stateOf(region),
       window: windowCounts(regional.outcomes, this.throttles.get(vendorRegion) ?? [], now, regional.policy.windowMs),
+      ...verdicts(region),
       deployments,
     };
   }
@@ -316,7 +317,14 @@ export class Fleet {
       for (const d of digest.deployments) reports.set(d.id, [...(reports.get(d.id) ?? []), d.capacity ?? { demand: 0, pools: [{ pool: SHARED_POOL, inFlight: d.inFlight, requests: 0, tokens: 0 }] }]);
     }
     this.capacity.applyPeers(reports);
-    for (const digest of digests) for (const d of digest.deployments) this.hearVerdict(digest.node, d);
+    for (const digest of digests) {
+      const region = this.vendorRegions.get(digest.vendorRegion);
+      if (region) this.hearVerdict(digest.node, digest.vendorRegion, digest, region);
+      for (const d of digest.deployments) {
+        const entry = this.deployments.get(d.id);
+        if (entry) this.hearVerdict(digest.node, d.id, d, entry.actor);
+      }
+    }
     const peersByVendorRegion = new Map<string, Set<string>>();
     for (const digest of digests) {
       let peers = peersByVendorRegion.get(digest.vendorRegion);
@@ -329,25 +337,24 @@ export class Fleet {
   }
 
   /**
-   * A peer's own verdict on a deployment, acted on once per opening or recovery: a strong opening
-   * opens ours, a recovery its probes found closes ours into the slow start.
+   * A peer's own verdict on a deployment or vendor-region, acted on once per opening or recovery:
+   * a strong opening opens ours, a recovery its probes found closes ours into the slow start.
    */
-  private hearVerdict(node: string, d: DeploymentDigest): void {
-    const entry = this.deployments.get(d.id);
-    if (!entry || (!d.opened && !d.recovered)) return;
-    let heard = this.heardVerdicts.get(d.id);
-    if (!heard) this.heardVerdicts.set(d.id, (heard = new Set()));
+  private hearVerdict(node: string, id: string, verdict: Pick<DeploymentDigest, 'opened' | 'recovered'>, actor: HealthActor): void {
+    if (!verdict.opened && !verdict.recovered) return;
+    let heard = this.heardVerdicts.get(id);
+    if (!heard) this.heardVerdicts.set(id, (heard = new Set()));
     const at = this.now();
-    if (d.opened && !heard.has(`${node}:opened@${d.opened.at}`)) {
-      heard.add(`${node}:opened@${d.opened.at}`);
-      entry.actor.send({ type: 'peer.opened', at, persistent: d.opened.reason === 'persistent' });
+    if (verdict.opened && !heard.has(`${node}:opened@${verdict.opened.at}`)) {
+      heard.add(`${node}:opened@${verdict.opened.at}`);
+      actor.send({ type: 'peer.opened', at, persistent: verdict.opened.reason === 'persistent' });
     }
-    if (d.recovered && !heard.has(`${node}:recovered@${d.recovered.at}`)) {
-      heard.add(`${node}:recovered@${d.recovered.at}`);
-      entry.actor.send({ type: 'peer.recovered', at });
+    if (verdict.recovered && !heard.has(`${node}:recovered@${verdict.recovered.at}`)) {
+      heard.add(`${node}:recovered@${verdict.recovered.at}`);
+      actor.send({ type: 'peer.recovered', at });
     }
     // Bounded: a verdict older than the peer's latest few is never sent again.
-    if (heard.size > 64) this.heardVerdicts.set(d.id, new Set([...heard].slice(-32)));
+    if (heard.size > 64) this.heardVerdicts.set(id, new Set([...heard].slice(-32)));
   }
 
   private sendPeerCounts(actor: HealthActor, counts: PeerCounts): void {

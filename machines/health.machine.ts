@@ -345,6 +345,10 @@ export const healthMachine = setup({
         'outcome.success': { actions: 'record' },
         'outcome.failure': { actions: 'tick' },
         'peer.recovered': { guard: 'notAdminOpen', target: 'degraded', actions: ['tick', 'startRamp'] },
+        // A peer opened it anew (the prober's probe failed while our backoff ran): wait out the
+        // new backoff with it, or this node half-opens on its own clock and waits there for a
+        // verdict the prober already gave.
+        'peer.opened': { guard: 'notAdminOpen', target: 'open', reenter: true, actions: ['tick', 'open'] },
       },
     },
     halfOpen: {

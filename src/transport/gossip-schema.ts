@@ -85,6 +85,14 @@ export const CapacityReportSchema = z.object({
 });
 export type CapacityReport = z.infer<typeof CapacityReportSchema>;
 
+/** A breaker's own verdict, for a deployment or a whole vendor-region: peers act on it once each. */
+const VerdictsShape = {
+  /** The sender opened it itself on strong evidence, at this time (its clock; an identity, not a fact to compare). */
+  opened: z.object({ at: EpochMs, reason: z.enum(['consecutive', 'persistent']) }).optional(),
+  /** The sender's probes found it well at this time, and it is ramping back up. */
+  recovered: z.object({ at: EpochMs }).optional(),
+};
+
 export const DeploymentDigestSchema = z.object({
   id: z.string().min(1).max(256),
   /** The deployment's own breaker state on the sender (not combined with its vendor-region's). */
@@ -102,10 +110,7 @@ export const DeploymentDigestSchema = z.object({
   quota: QuotaHintsSchema,
   /** Absent from nodes that predate capacity reports; such a peer's usage is not counted. */
   capacity: CapacityReportSchema.optional(),
-  /** The sender opened the deployment itself on strong evidence, at this time (its clock; an identity, not a fact to compare). */
-  opened: z.object({ at: EpochMs, reason: z.enum(['consecutive', 'persistent']) }).optional(),
-  /** The sender's probes found the deployment well at this time, and it is ramping back up. */
-  recovered: z.object({ at: EpochMs }).optional(),
+  ...VerdictsShape,
 });
 export type DeploymentDigest = z.infer<typeof DeploymentDigestSchema>;
 
@@ -121,6 +126,7 @@ export const DigestSchema = z
     /** The vendor-region actor's state and its own window (connection-level faults). */
     state: HealthStateSchema,
     window: WindowCountsSchema,
+    ...VerdictsShape,
     deployments: z.array(DeploymentDigestSchema).max(1_000),
   })
   .superRefine((digest, ctx) => {

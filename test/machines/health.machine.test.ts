@@ -67,6 +67,20 @@ describe('health machine (pure transitions)', () => {
     actor.stop();
   });
 
+  it("open, a peer's new opening restarts the backoff, so this node half-opens with the prober and not before", () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(healthMachine, { input: { id: 'd', policy }, clock }).start();
+    for (let i = 1; i <= 5; i++) actor.send(fault(i));
+    clock.increment(900);
+    // The prober's probe failed just before our own backoff ran out: we wait out its new one.
+    actor.send({ type: 'peer.opened', at: 905, persistent: false });
+    clock.increment(200);
+    expect(actor.getSnapshot().value).toBe('open');
+    clock.increment(1_800);
+    expect(actor.getSnapshot().value).toBe('halfOpen');
+    actor.stop();
+  });
+
   it('a crawling stream marks a healthy deployment degraded, and opens nothing', () => {
     expect(run([{ type: 'outcome.crawl', at: 5 }]).value).toBe('degraded');
     expect(run([fault(1), fault(2), fault(3), fault(4), fault(5), { type: 'outcome.crawl', at: 6 }]).value).toBe('open');
