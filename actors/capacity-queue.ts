@@ -1,5 +1,5 @@
 /**
- * Requests waiting briefly for capacity (DESIGN.md section 5: admission drops or briefly queues
+ * Requests waiting briefly for capacity (docs/design.md §5: admission drops or briefly queues
  * the lowest priority first). A released reservation wakes the most important waiters first, in
  * arrival order within a priority; each woken request tries admission again. Bounded in length,
  * and every wait ends by its own timeout or the request's abort signal.

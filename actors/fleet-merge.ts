@@ -1,5 +1,5 @@
 /**
- * The fleet view from peers' digests (DESIGN.md section 3): window counts are summed and latency
+ * The fleet view from peers' digests (docs/design.md §3): window counts are summed and latency
  * estimates averaged weighted by their samples (usage and in-flight are the capacity ledger's,
  * src/capacity). Pure functions over plain data, so the Fleet stays about its actors and the
  * arithmetic is tested on its own.

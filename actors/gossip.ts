@@ -1,5 +1,5 @@
 /**
- * Gossip between router nodes (DESIGN.md sections 3-4). Each node publishes a digest of its own
+ * Gossip between router nodes (docs/design.md §3-4). Each node publishes a digest of its own
  * evidence per vendor-region on `sy.state.<vendor>.<region>` whenever one of that region's health
  * actors changes state, and every interval; and a heartbeat on `sy.node.<id>` every interval. It
  * keeps the latest digest of every live peer and hands the set to the Fleet, which merges it into

@@ -41,7 +41,7 @@ export interface HealthPolicy {
   rampMs: number;
 }
 
-/** The defaults of reliability-algorithms.md §1.5. */
+/** The defaults of docs/design.md, A1.5. */
 export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   consecutiveFaults: 5,
   windowMs: 30_000,

@@ -92,7 +92,7 @@ export interface RequestInput {
   /** A hedge starts this long after the first attempt; default: that deployment's recent p95 time to first token. */
   hedgeAfterMs?: number | undefined;
   maxAttempts?: number;
-  /** Mid-stream resumptions allowed (reliability-algorithms.md §2.6: one). */
+  /** Mid-stream resumptions allowed (docs/design.md, A2: one). */
   maxResumes?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Enforces which folder may import which (DESIGN.md section 3), that machines/ stays pure, that only
+ * Enforces which folder may import which (docs/design.md §3), that machines/ stays pure, that only
  * src/app reads the process environment, and that each folder says in its index what lives there.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -71,7 +71,7 @@ describe('architecture', () => {
     expect([...areas].filter((a) => a === undefined || !(a in ALLOWED))).toEqual([]);
   });
 
-  it('imports across folders only as DESIGN.md section 3 allows', () => {
+  it('imports across folders only as docs/design.md §3 allows', () => {
     const violations: string[] = [];
     for (const file of files) {
       const from = areaOf(file);
@@ -113,6 +113,14 @@ describe('architecture', () => {
       return !index || !readFileSync(index, 'utf8').startsWith('/**');
     });
     expect(missing).toEqual([]);
+  });
+
+  it('cites only documents inside the repository', () => {
+    const outside = /\.\.\/shared|DESIGN\.md|reliability-algorithms\.md|vendor-protocols\.md/;
+    const all = [...files, ...['test', 'bench'].flatMap(sourceFiles)].filter((f) => f !== path.join('test', 'architecture.test.ts'));
+    expect(all.length).toBeGreaterThan(100);
+    expect(all.filter((f) => outside.test(readFileSync(path.join(root, f), 'utf8')))).toEqual([]);
+    expect(existsSync(path.join(root, 'docs', 'design.md'))).toBe(true);
   });
 
   it('catches a forbidden import (the rule itself can fail)', () => {

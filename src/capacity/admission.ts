@@ -1,6 +1,6 @@
 /**
- * The admission rule for one request on one deployment, as a pure function of numbers (DESIGN.md
- * section 5; reliability-algorithms.md §3-5). Three checks, each per dimension (concurrency,
+ * The admission rule for one request on one deployment, as a pure function of numbers (docs/design.md
+ * section 5; docs/design.md, A3-A5). Three checks, each per dimension (concurrency,
  * requests and tokens per window):
  *
  * 1. Pools. Pool p may use the deployment's limit minus every unused reserve it may not borrow

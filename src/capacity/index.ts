@@ -1,5 +1,5 @@
 /**
- * Capacity at run time (DESIGN.md section 5): the pools' rules, tenants and priorities, the
+ * Capacity at run time (docs/design.md §5): the pools' rules, tenants and priorities, the
  * admission rule, the limits learned from the vendors, and each node's ledger of reservations.
  * Pure and clock-free (time is handed in). May import src/domain, src/config and src/routing;
  * imported by actors/ (which wire it to requests and gossip) and src/redundancy (which reports

@@ -1,5 +1,5 @@
 /**
- * What a deployment really allows, learned from the vendor (DESIGN.md section 5): the configured
+ * What a deployment really allows, learned from the vendor (docs/design.md §5): the configured
  * quota is where it starts, rate-limit headers cap it at what the vendor says, and a 429 sets the
  * limit of the busiest dimension just under the usage at which it came (multiplicative decrease
  * relative to what was in use, not to a limit that may have been wrong by far). Without further

@@ -1,6 +1,6 @@
 /**
  * What the other router nodes say they use of one deployment, and how much of it this node may
- * hold (reliability-algorithms.md §5.3, DRL's proportional share with a floor):
+ * hold (docs/design.md, A5, DRL's proportional share with a floor):
  *
  *   share_i = max(ε/N, d_i / Σ d_j), normalised so the shares add up to 1,
  *

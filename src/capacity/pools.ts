@@ -3,7 +3,7 @@
  * borrow from whom. Admission enforces these rules and the single-point-of-failure report reads
  * the same ones, so the report never calls capacity isolated that admission would give away.
  *
- * Borrowing is one way (reliability-algorithms.md §4.2, APF with lendable 0 for the flagship): a
+ * Borrowing is one way (docs/design.md, A4, APF with lendable 0 for the flagship): a
  * pool that may borrow spends the unused reserve of pools of strictly lower priority; nobody ever
  * spends the unused reserve of a pool at or above its own priority.
  */

@@ -1,6 +1,6 @@
 /**
  * Each tenant's use of one deployment on this node, per pool, and how much of its share this node
- * may hold (DESIGN.md section 5, tenants; reliability-algorithms.md §4-5).
+ * may hold (docs/design.md §5, tenants, and A4-A5).
  *
  * With peers, each node has a part of every tenant's share, split by where the tenant's requests
  * arrive (as the nodes split a quota): the parts add up to the share, so a tenant within its part

@@ -1,5 +1,5 @@
 /**
- * One request from send to its last reply (DESIGN.md section 4), across as many sends as it takes:
+ * One request from send to its last reply (docs/design.md §4), across as many sends as it takes:
  *
  * - A node acknowledges at once. No word from any node within `ackTimeoutMs` (a frozen node still
  *   in the queue group) sends the request again, under a new id, while the first send may still

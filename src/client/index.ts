@@ -1,6 +1,6 @@
 /**
  * client: the TypeScript client library applications use to send requests to router nodes over
- * NATS (DESIGN.md sections 4 and 7): `complete`, `stream` as an async iterator, cancellation by
+ * NATS (docs/design.md §4-7): `complete`, `stream` as an async iterator, cancellation by
  * AbortSignal, deadlines, resends when no node acknowledges, replays of replies a NATS restart
  * lost, one retry on another node when the first goes silent before delivering, and typed errors
  * (no router listening, silence, protocol violations, invalid requests).

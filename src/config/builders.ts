@@ -1,5 +1,5 @@
 /**
- * The builders of DESIGN.md section 2, so a route table written the way operators sketch it loads
+ * The builders of docs/design.md §2, so a route table written the way operators sketch it loads
  * as it is. They only produce the schema's input data; the schema decides what is valid.
  */
 import type { ConfigInput } from './schema.js';
@@ -46,7 +46,7 @@ export const BedrockProvider = regional('bedrock', BEDROCK_REGIONS);
 export const GoogleProvider = regional('vertex', VERTEX_REGIONS);
 export const AzureProvider = regional('azure', AZURE_REGIONS);
 
-/** Short names, as DESIGN.md writes them in its weighted example. */
+/** Short names, as docs/design.md writes them in its weighted example. */
 export const Anthropic = AnthropicProvider;
 export const OpenAI = OpenAIProvider;
 export const Bedrock = BedrockProvider;

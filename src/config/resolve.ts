@@ -28,7 +28,7 @@ export interface Deployment extends DeploymentInput {
 export interface VendorRegion extends Omit<VendorRegionInput, 'deployments' | 'baseUrl'> {
   id: string;
   vendor: Vendor;
-  /** The vendor is the wire protocol: DESIGN.md section 1 defines a vendor as an API family. */
+  /** The vendor is the wire protocol: docs/design.md §1 defines a vendor as an API family. */
   protocol: Vendor;
   region: string;
   baseUrl: string;

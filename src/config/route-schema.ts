@@ -1,5 +1,5 @@
 /**
- * The route language of DESIGN.md section 2 as data. Route files are written in the short form
+ * The route language of docs/design.md §2 as data. Route files are written in the short form
  * operators sketch on whiteboards (`{ LatencyBased: [...] }`, a vendor-region id for a target);
  * parsing turns every node into a tagged object, so code downstream switches on `type`.
  */

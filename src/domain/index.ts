@@ -1,5 +1,5 @@
 /**
- * domain: the vocabulary (DESIGN.md section 1), the canonical request, response and stream events,
+ * domain: the vocabulary (docs/design.md §1), the canonical request, response and stream events,
  * and the typed errors. A leaf: imports nothing of ours (zod only), and everything may import it.
  */
 export * from './vocabulary.js';

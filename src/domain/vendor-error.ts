@@ -1,5 +1,5 @@
 /**
- * A failed vendor call, classified by the error policy (DESIGN.md section 3, health rules) so the
+ * A failed vendor call, classified by the error policy (docs/design.md §3, health rules) so the
  * parts that react to it never look at vendor status codes themselves.
  */
 import { SwitchyardError, type ErrorCode } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * The words of DESIGN.md section 1 as types. Every other folder speaks in these.
+ * The words of docs/design.md §1 as types. Every other folder speaks in these.
  */
 
 /** An API family with its own wire protocol. The vendor of a vendor-region is also its protocol. */
@@ -34,7 +34,7 @@ export function worseHealth(a: HealthState, b: HealthState): HealthState {
   return HEALTH_SEVERITY.indexOf(b) > HEALTH_SEVERITY.indexOf(a) ? b : a;
 }
 
-/** Strategies: how one request picks among deployments (DESIGN.md section 2). */
+/** Strategies: how one request picks among deployments (docs/design.md §2). */
 export const STRATEGIES = ['LatencyBased', 'LoadBalanced', 'Sequence'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 

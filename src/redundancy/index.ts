@@ -1,5 +1,5 @@
 /**
- * redundancy: the single-point-of-failure report (DESIGN.md section 9) over a resolved config, and
+ * redundancy: the single-point-of-failure report (docs/design.md §9) over a resolved config, and
  * its table for people. Pure; imports src/domain, src/config and src/routing.
  */
 export { CRITERIA, redundancyReport } from './report.js';

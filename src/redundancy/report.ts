@@ -1,5 +1,5 @@
 /**
- * The single-point-of-failure report (DESIGN.md section 9): one row per model × environment × use
+ * The single-point-of-failure report (docs/design.md §9): one row per model × environment × use
  * case, each criterion a boolean with a one-line reason that says what to do when it fails.
  */
 import { GLOBAL_REGION } from '../domain/index.js';

@@ -1,5 +1,5 @@
 /**
- * The gossip wire format (DESIGN.md sections 3-4): the digest each node publishes per vendor-region
+ * The gossip wire format (docs/design.md §3-4): the digest each node publishes per vendor-region
  * on `sy.state.<vendor>.<region>`, and the heartbeat on `sy.node.<id>`. Every message is checked
  * here on receipt, because a peer on another version, or anything else allowed to publish on
  * those subjects, must never be able to crash a node or poison its breakers. The messages carry

@@ -1,5 +1,5 @@
 /**
- * Signed gossip (DESIGN.md section 4, "trust on the bus"). Each router node signs its digests and
+ * Signed gossip (docs/design.md §4, "trust on the bus"). Each router node signs its digests and
  * heartbeats with its own NATS NKey (Ed25519): headers name its public key and carry a signature
  * over the subject and the payload, so a message cannot be moved to another subject either. A
  * receiver trusts only the keys the config lists, each bound to one node id.

@@ -1,5 +1,5 @@
 /**
- * The request protocol on the bus (DESIGN.md section 4). A request is a canonical request on
+ * The request protocol on the bus (docs/design.md §4). A request is a canonical request on
  * `sy.req.<usecase>` with headers for tenant, priority, deadline, request id, streaming, the
  * caller's secret token and nodes to avoid. The node that takes it replies to the request's inbox:
  *

@@ -1,5 +1,5 @@
 /**
- * Every NATS subject Switchyard uses is built and parsed here (DESIGN.md section 4), so a subject
+ * Every NATS subject Switchyard uses is built and parsed here (docs/design.md §4), so a subject
  * token never comes from unchecked input: tokens may not hold `.`, `*`, `>` or whitespace.
  */
 import { GLOBAL_REGION, parseVendorRegionId } from '../domain/index.js';

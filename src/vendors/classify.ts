@@ -1,5 +1,5 @@
 /**
- * The error policy (DESIGN.md section 3; reference table in vendor-protocols.md §7) in one place:
+ * The error policy (docs/design.md §3) in one place:
  * every adapter extracts the status and the vendor's own error code, and this decides the class.
  */
 import { ErrorCode, VendorError, type VendorErrorDetails, type Vendor } from '../domain/index.js';

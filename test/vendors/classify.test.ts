@@ -1,4 +1,4 @@
-/** The error policy table (DESIGN.md section 3; vendor-protocols.md §7), row by row. */
+/** The error policy table (docs/design.md §3), row by row. */
 import { describe, expect, it } from 'vitest';
 import { classifyHttpFailure, classifyStreamError } from '../../src/vendors/classify.js';
 import { capacityHints, parseDurationMs, retryAfterMs } from '../../src/vendors/headers.js';

@@ -1,5 +1,5 @@
 /**
- * The simulated Azure OpenAI API, classic per-deployment surface (vendor-protocols.md §3):
+ * The simulated Azure OpenAI API, classic per-deployment surface:
  * `POST /openai/deployments/{deployment}/chat/completions?api-version=…` with an `api-key` header.
  * Bodies and streams are OpenAI's plus content-safety annotations; errors carry Azure's codes
  * ("429", "401", `DeploymentNotFound`) and 429s say `retry-after-ms` as well.

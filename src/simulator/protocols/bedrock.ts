@@ -1,5 +1,5 @@
 /**
- * The simulated Bedrock Runtime for Anthropic models (vendor-protocols.md sections 4 and 8):
+ * The simulated Bedrock Runtime for Anthropic models:
  * SigV4 checked as AWS checks it, `POST /model/{id}/invoke` answering Anthropic JSON with the
  * x-amzn-bedrock-* headers, and `/invoke-with-response-stream` answering event-stream frames.
  */

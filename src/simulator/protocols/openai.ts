@@ -1,7 +1,7 @@
 /**
  * The simulated OpenAI Chat Completions API: `POST /v1/chat/completions` (and `/chat/completions`,
  * for clients whose base URL already ends in `/v1`) with a bearer key, answering in OpenAI's shapes
- * and headers (vendor-protocols.md §2), plain or as `data:`-only server-sent events.
+ * and headers, plain or as `data:`-only server-sent events.
  */
 import type { Deployment } from '../../config/index.js';
 import { OpenAIRequestSchema } from '../../vendors/openai/wire.js';

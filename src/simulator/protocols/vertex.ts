@@ -1,5 +1,5 @@
 /**
- * The simulated Vertex AI front end for Anthropic models (vendor-protocols.md §5): an OAuth token
+ * The simulated Vertex AI front end for Anthropic models: an OAuth token
  * endpoint that honours JWT-bearer grants signed with the simulator's service account, and the
  * publisher model's `:rawPredict` / `:streamRawPredict`. Google's layer answers in google.rpc
  * errors (429s wrapped in an array, as Vertex sends them); the model behind it answers, and fails,

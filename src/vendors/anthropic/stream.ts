@@ -1,5 +1,5 @@
 /**
- * Anthropic's server-sent event stream (vendor-protocols.md section 1.3) to canonical stream events
+ * Anthropic's server-sent event stream to canonical stream events
  * and back. The decoder takes one SSE event at a time, already split by an SSE parser (or unwrapped
  * from a Bedrock chunk, which carries the same JSON without an event name); the encoder produces
  * the event order Anthropic clients expect, and `formatSse` the bytes.

@@ -1,5 +1,5 @@
 /**
- * The Anthropic Messages API on the wire (vendor-protocols.md section 1): request body, response,
+ * The Anthropic Messages API on the wire: request body, response,
  * stream events and the error envelope, as zod schemas that are the single source of their types.
  * The same body goes to Anthropic, Bedrock and Vertex (each adapter adds or drops its own fields).
  *

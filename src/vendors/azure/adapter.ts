@@ -1,7 +1,7 @@
 /**
  * The Azure OpenAI adapter: the classic per-deployment URL,
  * `POST {baseUrl}/openai/deployments/{deployment}/chat/completions?api-version=…`, with the key in
- * an `api-key` header. Body, stream and error envelope are OpenAI's (vendor-protocols.md §3); the
+ * an `api-key` header. Body, stream and error envelope are OpenAI's; the
  * Azure quirks (an empty-choices first chunk, codes such as "429" or `DeploymentNotFound`,
  * `retry-after-ms`) are handled by the shared decoder, error reader and classifier.
  */

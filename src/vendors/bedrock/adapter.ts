@@ -1,5 +1,5 @@
 /**
- * The Bedrock Runtime adapter for Anthropic models (vendor-protocols.md section 4): InvokeModel and
+ * The Bedrock Runtime adapter for Anthropic models: InvokeModel and
  * InvokeModelWithResponseStream, SigV4-signed. Bodies are Anthropic Messages bodies with the model
  * in the URL; the stream is binary event-stream frames, each chunk one Anthropic stream event.
  */

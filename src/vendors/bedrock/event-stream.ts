@@ -1,6 +1,6 @@
 /**
  * The binary `application/vnd.amazon.eventstream` framing of InvokeModelWithResponseStream
- * (vendor-protocols.md section 4.5): whole frames cut out of arbitrary body chunks, checked and
+ *: whole frames cut out of arbitrary body chunks, checked and
  * decoded with @smithy's codec, read as Bedrock messages; and the encoder the simulator writes with.
  */
 import { EventStreamCodec } from '@smithy/eventstream-codec';

@@ -1,5 +1,5 @@
 /**
- * AWS Signature Version 4 for Bedrock (vendor-protocols.md section 4.3): signing with
+ * AWS Signature Version 4 for Bedrock: signing with
  * @smithy/signature-v4, as the official Anthropic Bedrock SDK does, and an independent verifier for
  * the simulator. The verifier is written out by hand so that it checks the signer instead of
  * agreeing with it by construction.

@@ -1,5 +1,5 @@
 /**
- * OpenAI Chat Completions streams (vendor-protocols.md §2.3, and Azure's variant, §3) ↔ canonical
+ * OpenAI Chat Completions streams (and Azure's variant of them) ↔ canonical
  * stream events. The decoder serves the OpenAI and Azure adapters; the encoder serves the gateway
  * and the simulator. Both work on the text of one SSE `data:` field: splitting the byte stream into
  * events (§0.2) is the transport's job.

@@ -1,6 +1,5 @@
 /**
- * The OpenAI Chat Completions wire format (vendor-protocols.md §2, and Azure OpenAI's dialect of it,
- * §3): request body, response, stream chunk and error envelope. The zod schemas are the single
+ * The OpenAI Chat Completions wire format (and Azure OpenAI's dialect of it): request body, response, stream chunk and error envelope. The zod schemas are the single
  * source of these types. What comes from a vendor is read leniently (unknown keys are dropped, so a
  * new field never breaks a working deployment); what a caller sends to our gateway is read strictly
  * (see OpenAIRequestSchema).

@@ -1,5 +1,5 @@
 /**
- * Anthropic models on Google Vertex AI (vendor-protocols.md §5): the Anthropic Messages body without
+ * Anthropic models on Google Vertex AI: the Anthropic Messages body without
  * `model`, posted to the publisher model's `:rawPredict` or `:streamRawPredict` with a Google access
  * token. Answers and streams are Anthropic's; errors come from two layers, Google's front end
  * (google.rpc, sometimes in an array) and the model behind it (Anthropic's envelope).

@@ -1,5 +1,5 @@
 /**
- * Google access tokens from a service-account key (vendor-protocols.md §5.3): a signed JWT traded
+ * Google access tokens from a service-account key: a signed JWT traded
  * at the token endpoint for an opaque bearer token. Done by hand rather than with
  * google-auth-library because gtoken hard-codes Google's token URL, and the router must be able to
  * point it at a simulated endpoint (and at a private one behind a proxy).

@@ -17,7 +17,7 @@ function fixture(name: string): Buffer {
   return readFileSync(new URL(`../../fixtures/bedrock/${name}`, import.meta.url));
 }
 
-// The frames of vendor-protocols.md section 4.5, as documented there (base64).
+// Frames in AWS event-stream encoding (prelude, headers, payload, CRCs), written out in base64.
 const EXAMPLE_1_CHUNK =
   'AAAA6AAAAEuciMtvCzpldmVudC10eXBlBwAFY2h1bmsNOmNvbnRlbnQtdHlwZQcAEGFwcGxpY2F0aW9uL2pzb24NOm1lc3NhZ2UtdHlwZQcABWV2ZW50eyJieXRlcyI6ImV5SjBlWEJsSWpvaVkyOXVkR1Z1ZEY5aWJHOWphMTlrWld4MFlTSXNJbWx1WkdWNElqb3dMQ0prWld4MFlTSTZleUowZVhCbElqb2lkR1Y0ZEY5a1pXeDBZU0lzSW5SbGVIUWlPaUpJYVNKOWZRPT0iLCJwIjoiYWJjZGVmZ2hpaiJ9zxxn7g==';
 const EXAMPLE_2_THROTTLING =

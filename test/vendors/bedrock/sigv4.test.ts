@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalRequest, sha256Hex, signBedrockRequest, verifySigV4, type ReceivedRequest } from '../../../src/vendors/bedrock/sigv4.js';
 
-// The test vector of vendor-protocols.md section 4.3.
+// A fixed request, key and time, and the SigV4 signature AWS's algorithm gives for them.
 const VECTOR = {
   credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
   region: 'us-east-1',

@@ -8,7 +8,7 @@ import { OpenAIChunkSchema, OpenAIErrorEnvelopeSchema, OpenAIResponseSchema } fr
 
 const fixtureText = (path: string): string => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 
-/** The `data:` payloads of an SSE text, split by a real SSE parser (vendor-protocols.md §0.2). */
+/** The `data:` payloads of an SSE text, split by a real SSE parser. */
 function sseData(text: string): string[] {
   const data: string[] = [];
   createParser({ onEvent: (event) => data.push(event.data) }).feed(text);
