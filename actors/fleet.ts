@@ -6,7 +6,7 @@
  * fault counts fed to the breakers).
  */
 import { randomInt } from 'node:crypto';
-import { createActor, type Actor, type ActorOptions } from 'xstate';
+import { createActor, type ActorOptions } from 'xstate';
 import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
 import { worseHealth, type Vendor } from '../src/domain/index.js';
@@ -14,11 +14,11 @@ import type { DeploymentView, HealthState } from '../src/routing/index.js';
 import { PRIOR_TTFT_MS } from '../src/routing/index.js';
 import { ewmaAt, percentile } from '../machines/estimators.js';
 import { healthMachine, type HealthEvent, type HealthPolicy } from '../machines/health.machine.js';
-import { GOSSIP_VERSION, type DeploymentDigest, type Digest, type WindowCounts } from '../src/transport/gossip-schema.js';
+import type { DeploymentDigest, Digest, WindowCounts } from '../src/transport/gossip-schema.js';
+import { digestOf, stateOf, type HealthActor } from './fleet-digest.js';
 import { electedProber } from './prober.js';
 import { mergedTtft, mergePeerDigests, NO_PEER_COUNTS, samePeerCounts, windowCounts, type PeerCounts, type PeerDeployment } from './fleet-merge.js';
 
-type HealthActor = Actor<typeof healthMachine>;
 /** xstate's clock: the real one by default, a SimulatedClock in tests. */
 export type MachineClock = ActorOptions<typeof healthMachine>['clock'];
 
@@ -266,41 +266,8 @@ export class Fleet {
     this.nodeId = nodeId;
     const region = this.vendorRegions.get(vendorRegion);
     if (!region || this.unusable.has(vendorRegion)) return undefined;
-    const now = this.now();
-    const regional = region.getSnapshot().context;
-    const deployments: DeploymentDigest[] = [];
-    for (const { actor, deployment } of this.deployments.values()) {
-      if (deployment.vendorRegion !== vendorRegion) continue;
-      const context = actor.getSnapshot().context;
-      const ttftMs = onWire(ewmaAt(context.ttft, now, PRIOR_TTFT_MS));
-      const p95 = onWire(percentile(context.ttftSamples, 0.95));
-      const tokensPerSecond = onWire(context.tokensPerSecond);
-      deployments.push({
-        id: deployment.id,
-        state: stateOf(actor),
-        ...(ttftMs === undefined ? {} : { ttftMs }),
-        ttftSamples: context.ttftSamples.length,
-        ...(p95 === undefined ? {} : { ttftP95Ms: p95 }),
-        ...(tokensPerSecond === undefined ? {} : { tokensPerSecond }),
-        inFlight: this.capacity.inFlight(deployment.id),
-        window: windowCounts(context.outcomes, this.throttles.get(deployment.id) ?? [], now, context.policy.windowMs),
-        // Only a wait still ahead is a hint worth sending.
-        quota: context.throttledUntil !== undefined && context.throttledUntil > now ? { throttledUntil: Math.ceil(context.throttledUntil) } : {},
-        ...capacityReport(this.capacity.report(deployment.id)),
-        ...verdicts(actor),
-      });
-    }
-    return {
-      v: GOSSIP_VERSION,
-      node: nodeId,
-      seq,
-      at: Math.round(now),
-      vendorRegion,
-      state: stateOf(region),
-      window: windowCounts(regional.outcomes, this.throttles.get(vendorRegion) ?? [], now, regional.policy.windowMs),
-      ...verdicts(region),
-      deployments,
-    };
+    const deployments = [...this.deployments.values()].filter((e) => e.deployment.vendorRegion === vendorRegion);
+    return digestOf({ nodeId, seq, now: this.now(), vendorRegion, region, deployments, capacity: this.capacity, throttles: this.throttles });
   }
 
   /**
@@ -376,32 +343,3 @@ export class Fleet {
     for (const { actor } of this.deployments.values()) actor.stop();
   }
 }
-
-/** What peers may act on: an opening on strong evidence, or a recovery found by probing, each with its time as its identity. */
-function verdicts(actor: HealthActor): Pick<DeploymentDigest, 'opened' | 'recovered'> {
-  const snapshot = actor.getSnapshot();
-  const { openReason, openedAt, rampStartedAt } = snapshot.context;
-  if (snapshot.value === 'open' && openedAt !== undefined && (openReason === 'consecutive' || openReason === 'persistent')) {
-    return { opened: { at: Math.round(openedAt), reason: openReason } };
-  }
-  if (snapshot.value === 'degraded' && rampStartedAt !== undefined) return { recovered: { at: Math.round(rampStartedAt) } };
-  return {};
-}
-
-function capacityReport(report: PeerCapacity | undefined): { capacity?: DeploymentDigest['capacity'] } {
-  return report ? { capacity: report } : {};
-}
-
-/** JSON has no NaN or Infinity, and a peer drops a digest holding null or a negative figure: leave such a value out. */
-function onWire(value: number | undefined): number | undefined {
-  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-function stateOf(actor: HealthActor): Exclude<HealthState, 'unusable'> {
-  const value = actor.getSnapshot().value;
-  // The transient judging states settle within the same event; report them as where they came from.
-  if (value === 'judging') return 'healthy';
-  if (value === 'judgingDegraded') return 'degraded';
-  return value;
-}
-

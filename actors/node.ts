@@ -97,7 +97,9 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const warnings = new ThrottledWarnings(log);
   const system = createRouterSystem(options.config, options.deps, options.system);
   for (const [vendorRegion, reason] of Object.entries(options.unusable ?? {})) system.fleet.markUnusable(vendorRegion, reason);
-  let state: 'serving' | 'draining' | 'stopped' = 'serving';
+  // The router machine's lifecycle is the node's: one state, read where it is needed.
+  const state = (): 'serving' | 'draining' | 'stopped' => system.lifecycle();
+  let draining: Promise<void> | undefined;
   const counts = { taken: 0, inFlight: 0, failed: 0 };
   const publish = (subject: string, data: string): void => {
     try {
@@ -146,7 +148,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       ],
     },
     {
-      info: () => ({ state, ...counts }),
+      info: () => ({ state: state(), ...counts }),
       replyAllowed: (reply) => isInboxSubject(reply, replyPrefixes),
       onRefused: (msg) => warnings.warn('srv_reply_subject', { subject: msg.subject, reply: msg.reply ?? null }, 'refused to answer: the reply subject is not an inbox'),
     },
@@ -168,7 +170,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       msg.respond(
         JSON.stringify({
           nodeId,
-          state,
+          state: state(),
           environment: options.system.environment,
           counts: node.counts(),
           peers: gossip.peers().map((p) => p.id),
@@ -280,20 +282,21 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     gossip,
     stopped,
     counts: () => ({ ...counts, refused: warnings.totals() }),
-    state: () => state,
-    async drain(graceMs) {
-      if (state !== 'serving') return stopped;
-      state = 'draining';
-      // Stop taking requests first, so the queue group sends new ones to other nodes.
-      await requests.drain().catch(() => undefined);
-      await system.drain(graceMs ?? options.graceMs ?? 30_000);
-      for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
-      held.stop();
-      await service.stop();
-      await gossip.stop();
-      await system.stop();
-      state = 'stopped';
-      resolveStopped();
+    state,
+    drain(graceMs) {
+      draining ??= (async () => {
+        // Stop taking requests first, so the queue group sends new ones to other nodes; then the
+        // router machine drains what is in flight.
+        await requests.drain().catch(() => undefined);
+        await system.drain(graceMs ?? options.graceMs ?? 30_000);
+        for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
+        held.stop();
+        await service.stop();
+        await gossip.stop();
+        await system.stop();
+        resolveStopped();
+      })();
+      return draining;
     },
   };
   return node;

@@ -76,7 +76,8 @@ export interface RouterSystem {
   retriesGranted(): number;
   /** Per hedged use case, hedges sent and requests seen since start. */
   hedges(): Record<string, { hedges: number; requests: number }>;
-  reload(config: Config): void;
+  /** Where the router machine is in its lifecycle (the node's too). */
+  lifecycle(): 'serving' | 'draining' | 'stopped';
   drain(graceMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -205,7 +206,10 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     activeRequests: () => active.size,
     retriesGranted: () => budget.retriesGranted(),
     hedges: () => Object.fromEntries([...hedgeBudgets].map(([useCase, b]) => [useCase, b.counts()])),
-    reload: (next) => router.send({ type: 'config.reload', config: next }),
+    lifecycle: () => {
+      const value = router.getSnapshot().value;
+      return value === 'starting' ? 'serving' : value;
+    },
     async drain(graceMs) {
       const stopped = new Promise<void>((resolve) => {
         // With nothing in flight the router stops within the send below; subscribe first, and

@@ -1,22 +1,20 @@
 /**
  * A router node's lifecycle: starting → serving → draining → stopped. Draining stops taking new
- * requests and waits for those in flight, up to a grace period. Config reloads are all or nothing:
- * a valid config (checked before it is sent here) replaces the old one and bumps the revision.
+ * requests and waits for those in flight, up to a grace period. The config is the node's for its
+ * life: a new one is rolled out by restarting nodes one by one (docs/architecture.md says why).
  */
 import { assign, setup } from 'xstate';
 
 export interface RouterContext<C = unknown> {
   config: C;
-  revision: number;
   inFlight: number;
   graceMs: number;
 }
 
-export type RouterEvent<C = unknown> =
+export type RouterEvent =
   | { type: 'ready' }
   | { type: 'request.accepted' }
   | { type: 'request.finished' }
-  | { type: 'config.reload'; config: C }
   | { type: 'drain'; graceMs?: number }
   | { type: 'stop' };
 
@@ -29,7 +27,6 @@ export const routerMachine = setup({
   actions: {
     accept: assign(({ context }) => ({ inFlight: context.inFlight + 1 })),
     finish: assign(({ context }) => ({ inFlight: Math.max(0, context.inFlight - 1) })),
-    reload: assign(({ context, event }) => (event.type === 'config.reload' ? { config: event.config, revision: context.revision + 1 } : {})),
     setGrace: assign(({ context, event }) => (event.type === 'drain' && event.graceMs !== undefined ? { graceMs: event.graceMs } : { graceMs: context.graceMs })),
   },
   guards: {
@@ -40,7 +37,7 @@ export const routerMachine = setup({
   },
 }).createMachine({
   id: 'router',
-  context: ({ input }) => ({ config: input.config, revision: 1, inFlight: 0, graceMs: input.graceMs ?? 30_000 }),
+  context: ({ input }) => ({ config: input.config, inFlight: 0, graceMs: input.graceMs ?? 30_000 }),
   initial: 'starting',
   on: {
     'request.finished': { actions: 'finish' },
@@ -48,12 +45,11 @@ export const routerMachine = setup({
   },
   states: {
     starting: {
-      on: { ready: 'serving', 'config.reload': { actions: 'reload' } },
+      on: { ready: 'serving' },
     },
     serving: {
       on: {
         'request.accepted': { actions: 'accept' },
-        'config.reload': { actions: 'reload' },
         drain: { target: 'draining', actions: 'setGrace' },
       },
     },

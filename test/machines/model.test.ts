@@ -65,7 +65,6 @@ describe('router machine, model-based', () => {
       { type: 'ready' },
       { type: 'request.accepted' },
       { type: 'request.finished' },
-      { type: 'config.reload', config: { revision: 'b' } },
       { type: 'drain' },
       { type: 'stop' },
       { type: 'xstate.after.grace.router.draining' } as never,
