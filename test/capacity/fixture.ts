@@ -1,4 +1,5 @@
 /** A small fleet for the capacity tests: one model on two vendor-regions, a critical and a batch pool, three tenants. */
+import type { AdmissionRequest, CapacityLedger, Reservation } from '../../src/capacity/index.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/index.js';
 
 export const A = 'claude-sonnet-4@anthropic';
@@ -22,4 +23,15 @@ export function capacityConfig(over: Partial<ConfigInput> = {}, quota = { rpm: 1
     tenants: { acme: { maxShare: 50, maxPriority: 'critical' }, flood: { maxShare: 25, maxPriority: 'standard' }, worker: { maxShare: 100, maxPriority: 'batch' } },
     ...over,
   });
+}
+
+/** Admits until refused; returns the reservations. */
+export function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 1_000): Reservation[] {
+  const held: Reservation[] = [];
+  for (let i = 0; i < most; i++) {
+    const result = ledger.admit(request);
+    if (!result.ok) break;
+    held.push(result.reservation);
+  }
+  return held;
 }

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CapacityLedger, type AdmissionRequest, type Reservation } from '../../src/capacity/index.js';
-import { A, B, capacityConfig } from './fixture.js';
+import { A, B, capacityConfig, fill } from './fixture.js';
 
 const clock = () => {
   let t = 1_000_000;
@@ -23,16 +23,6 @@ const ask = (pool: string, over: Partial<AdmissionRequest> = {}): AdmissionReque
   ...over,
 });
 
-/** Admits until refused; returns the reservations. */
-function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 1_000): Reservation[] {
-  const held: Reservation[] = [];
-  for (let i = 0; i < most; i++) {
-    const result = ledger.admit(request);
-    if (!result.ok) break;
-    held.push(result.reservation);
-  }
-  return held;
-}
 
 describe('pools: one-way borrowing', () => {
   it('a lower pool never spends the critical pool’s reserve, however idle it is', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CapacityLedger, type AdmissionRequest, type Reservation } from '../../src/capacity/index.js';
-import { A, capacityConfig } from './fixture.js';
+import { A, capacityConfig, fill } from './fixture.js';
 
 function fleetOf(n: number) {
   let t = 1_000_000;
@@ -23,15 +23,7 @@ const ask = (tenant: string, maxShare: number, owner = tenant): AdmissionRequest
 const calm = ask('calm', 50);
 const flood = ask('flood', 25);
 
-function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 100): Reservation[] {
-  const held: Reservation[] = [];
-  for (let i = 0; i < most; i++) {
-    const result = ledger.admit(request);
-    if (!result.ok) break;
-    held.push(result.reservation);
-  }
-  return held;
-}
+
 
 describe('tenants across the fleet', () => {
   it('a flood arriving on four nodes at once, before the fleet has heard of it, holds no more than its share', () => {
