@@ -1,9 +1,9 @@
 /**
  * The health actors of one router node: one per vendor-region and one per deployment, each a
  * health machine, plus the node's capacity ledger (src/capacity: reservations, learned limits,
- * the peers' usage). Turns their snapshots into the deployment views the strategies choose over,
- * merged with what the peers' digests say (gossip: usage summed, latency averaged by samples,
- * fault counts fed to the breakers).
+ * the peers' usage). Feeds them outcomes and the peers' digests (fault counts, verdicts), and
+ * hands out their views (fleet-view.ts) and digests (fleet-digest.ts); the peers' digests are
+ * merged in fleet-merge.ts and the prober elected in prober.ts.
  */
 import { randomInt } from 'node:crypto';
 import { createActor, type ActorOptions } from 'xstate';
@@ -11,13 +11,13 @@ import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } 
 import type { Config, Deployment } from '../src/config/index.js';
 import { worseHealth, type Vendor } from '../src/domain/index.js';
 import type { DeploymentView, HealthState } from '../src/routing/index.js';
-import { PRIOR_TTFT_MS } from '../src/routing/index.js';
-import { ewmaAt, percentile } from '../machines/estimators.js';
+import { percentile } from '../machines/estimators.js';
 import { healthMachine, type HealthEvent, type HealthPolicy } from '../machines/health.machine.js';
 import type { DeploymentDigest, Digest, WindowCounts } from '../src/transport/gossip-schema.js';
 import { digestOf, stateOf, type HealthActor } from './fleet-digest.js';
+import { viewOf } from './fleet-view.js';
 import { electedProber } from './prober.js';
-import { mergedTtft, mergePeerDigests, NO_PEER_COUNTS, samePeerCounts, windowCounts, type PeerCounts, type PeerDeployment } from './fleet-merge.js';
+import { mergePeerDigests, NO_PEER_COUNTS, samePeerCounts, windowCounts, type PeerCounts, type PeerDeployment } from './fleet-merge.js';
 
 /** xstate's clock: the real one by default, a SimulatedClock in tests. */
 export type MachineClock = ActorOptions<typeof healthMachine>['clock'];
@@ -164,35 +164,16 @@ export class Fleet {
   view(deploymentId: string): DeploymentView | undefined {
     const entry = this.deployments.get(deploymentId);
     if (!entry) return undefined;
-    const now = this.now();
-    const own = entry.actor.getSnapshot().context;
-    const region = this.vendorRegions.get(entry.deployment.vendorRegion)?.getSnapshot();
-    const state = this.state(deploymentId) ?? 'open';
-    // Half-open, only the fleet's elected prober sends probes; the others wait for its verdict.
-    const ownProbe = entry.actor.getSnapshot().value !== 'halfOpen' || (own.probesLeft > 0 && this.probes(entry.deployment.id, entry.deployment.vendorRegion));
-    const regionProbe = region?.value !== 'halfOpen' || (region.context.probesLeft > 0 && this.probes(entry.deployment.vendorRegion, entry.deployment.vendorRegion));
-    const probeAvailable = state === 'halfOpen' && ownProbe && regionProbe;
-    const peer = this.peerDeployments.get(deploymentId);
-    // Fleet-wide: every node's requests count against the same vendor concurrency.
-    const inFlight = this.capacity.fleetInFlight(deploymentId);
-    const limits = this.capacity.limits(deploymentId);
-    const ramp = own.rampStartedAt === undefined ? 1 : Math.min(1, Math.max(0.05, (now - own.rampStartedAt) / own.policy.rampMs));
-    return {
-      id: entry.deployment.id,
-      model: entry.deployment.model,
-      vendorRegion: entry.deployment.vendorRegion,
-      vendor: entry.vendor,
-      state,
-      ttftMs: mergedTtft(ewmaAt(own.ttft, now, PRIOR_TTFT_MS), own.ttftSamples.length, peer),
-      tokensPerSecond: own.tokensPerSecond,
-      inFlight,
-      // Room by our count, and by the vendor's word on what is left of its window.
-      headroom: Math.min((limits?.concurrency ?? entry.deployment.quota.concurrency) - inFlight, Math.floor(this.capacity.vendorRequestsLeft(deploymentId))),
-      ramp,
-      probeAvailable,
-      throttledUntil: own.throttledUntil,
-      badness: own.consecutiveFaults + own.openings * 10 + (region?.context.openings ?? 0) * 10,
-    };
+    const { vendorRegion } = entry.deployment;
+    return viewOf({
+      ...entry,
+      region: this.vendorRegions.get(vendorRegion),
+      state: this.state(deploymentId) ?? 'open',
+      probes: (actorId) => this.probes(actorId, vendorRegion),
+      peer: this.peerDeployments.get(deploymentId),
+      capacity: this.capacity,
+      now: this.now(),
+    });
   }
 
   /** Whether this node is the one that probes this actor (a deployment or vendor-region) while it is half-open. */
