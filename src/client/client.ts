@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
-import { CanonicalRequestSchema, requestLimitError, type CanonicalRequest, type CanonicalResponse, type Priority, type StreamEvent } from '../domain/index.js';
+import { CanonicalRequestSchema, OTHERWISE, requestLimitError, type CanonicalRequestInput, type CanonicalResponse, type Priority, type StreamEvent } from '../domain/index.js';
 import {
   closeNats,
   connectNats,
@@ -88,8 +88,8 @@ export interface SwitchyardStream extends AsyncIterable<StreamEvent> {
 }
 
 export interface SwitchyardClient {
-  complete(request: CanonicalRequest, options?: RequestOptions): Promise<CompleteResult>;
-  stream(request: CanonicalRequest, options?: RequestOptions): SwitchyardStream;
+  complete(request: CanonicalRequestInput, options?: RequestOptions): Promise<CompleteResult>;
+  stream(request: CanonicalRequestInput, options?: RequestOptions): SwitchyardStream;
   /** Cancels requests in flight; closes the NATS connection only when the client opened it. */
   close(): Promise<void>;
 }
@@ -150,7 +150,7 @@ class Client implements SwitchyardClient {
     }
   }
 
-  async complete(request: CanonicalRequest, options: RequestOptions = {}): Promise<CompleteResult> {
+  async complete(request: CanonicalRequestInput, options: RequestOptions = {}): Promise<CompleteResult> {
     for await (const item of exchange(this.prepare(request, options, false))) {
       if (item.kind === 'result') return { response: item.reply.response, servedBy: item.reply.servedBy, requestId: item.requestId };
     }
@@ -158,7 +158,7 @@ class Client implements SwitchyardClient {
     throw new ClientError('router_protocol', 'the request ended without a result', { retryable: false });
   }
 
-  stream(request: CanonicalRequest, options: RequestOptions = {}): SwitchyardStream {
+  stream(request: CanonicalRequestInput, options: RequestOptions = {}): SwitchyardStream {
     let settle: { resolve: (r: StreamResult) => void; reject: (e: unknown) => void } | undefined;
     const result = new Promise<StreamResult>((resolve, reject) => (settle = { resolve, reject }));
     // Readers who only iterate must not see an unhandled rejection; awaiting `result` still throws.
@@ -194,11 +194,11 @@ class Client implements SwitchyardClient {
     if (this.owned && !this.nc.isClosed()) await closeNats(this.nc);
   }
 
-  private prepare(request: CanonicalRequest, options: RequestOptions, stream: boolean): ExchangeSpec {
+  private prepare(request: CanonicalRequestInput, options: RequestOptions, stream: boolean): ExchangeSpec {
     if (this.closed) throw new ClientError('router_unavailable', 'the Switchyard client is closed', { retryable: false });
     const prefix = this.defaults.prefix ?? DEFAULT_PREFIX;
-    const useCase = options.useCase ?? this.defaults.useCase;
-    if (useCase === undefined) throw invalid('useCase', 'no use case: pass `useCase` in the request options or the client defaults');
+    // As the CLI does: a caller that names no use case speaks as the catch-all.
+    const useCase = options.useCase ?? this.defaults.useCase ?? OTHERWISE;
     let subject: string;
     try {
       subject = requestSubject(useCase, prefix);

@@ -46,7 +46,11 @@ const ROLE_BLOCKS = { user: ['text', 'image', 'tool_result'], assistant: ['text'
 export const MessageSchema = z
   .strictObject({
     role: z.enum(['user', 'assistant']),
-    content: z.array(ContentBlockSchema).min(1).max(REQUEST_LIMITS.maxBlocksPerMessage),
+    // A plain string is one text block, as the vendors' SDKs take it.
+    content: z.union([
+      z.string().transform((text): ContentBlock[] => [{ type: 'text', text }]),
+      z.array(ContentBlockSchema).min(1).max(REQUEST_LIMITS.maxBlocksPerMessage),
+    ]),
   })
   .superRefine((message, ctx) => {
     const allowed: readonly string[] = ROLE_BLOCKS[message.role];
@@ -148,6 +152,8 @@ export type Message = z.infer<typeof MessageSchema>;
 export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
 export type ToolChoice = z.infer<typeof ToolChoiceSchema>;
 export type CanonicalRequest = z.infer<typeof CanonicalRequestSchema>;
+/** What a caller may write: message content as a plain string too. */
+export type CanonicalRequestInput = z.input<typeof CanonicalRequestSchema>;
 export type StopReason = z.infer<typeof StopReasonSchema>;
 export type Usage = z.infer<typeof UsageSchema>;
 export type CanonicalResponse = z.infer<typeof CanonicalResponseSchema>;

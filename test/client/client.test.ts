@@ -204,6 +204,17 @@ describe('complete', () => {
     expect(router.cancels).toEqual([]);
   });
 
+  it('takes a plain string as message content, as the vendor SDKs do, and defaults the use case to otherwise', async () => {
+    const router = await fakeRouter('node-a', (x) => {
+      x.send({ kind: 'accepted' });
+      x.send({ kind: 'result', response: RESPONSE, servedBy: SERVED_BY });
+    });
+    const c = await client({ useCase: undefined });
+    await c.complete({ model: 'claude-sonnet-4', maxTokens: 10, messages: [{ role: 'user', content: 'Hello' }] });
+    expect(router.received).toHaveLength(1);
+    expect(router.received[0]).toMatchObject({ subject: 'sy.req.otherwise', body: { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }] } });
+  });
+
   it('refuses an invalid request or use case with invalid_request naming the field, sending nothing', async () => {
     const router = await fakeRouter('node-a', () => expect.fail('nothing should be sent'));
     const c = await client();
