@@ -1,7 +1,7 @@
 /**
- * The admission rule for one request on one deployment, as a pure function of numbers (docs/design.md
- * section 5; docs/design.md, A3-A5). Three checks, each per dimension (concurrency,
- * requests and tokens per window):
+ * The admission rule for one request on one deployment, as a pure function of numbers
+ * (docs/design.md §5, A3-A5). Three checks, each per dimension (concurrency, requests and tokens
+ * per window):
  *
  * 1. Pools. Pool p may use the deployment's limit minus every unused reserve it may not borrow
  *    (pools.ts): a lower pool never spends a critical pool's reserve, however idle it is, and a
@@ -26,8 +26,11 @@ import type { TenantSplit } from './tenant-book.js';
 /** Share of what a pool may use that each priority may fill: the rest is left for higher ones. */
 export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 0.95, standard: 0.9, batch: 0.8 };
 
-/** `vendor_word`: the vendor's headers said too little is left of its window (vendor-word.ts). */
-/** `tenant`: over its share, refused outright; `tenant_share`: beyond this node's part of the tenant's share, worth a wait for its own seats. */
+/**
+ * `tenant`: over its share, refused outright; `tenant_share`: beyond this node's part of the
+ * tenant's share, worth a wait for its own seats; `vendor_word`: the vendor's headers said too
+ * little is left of its window (vendor-word.ts).
+ */
 export type Refusal = 'pool' | 'priority' | 'tenant' | 'tenant_share' | 'fleet_share' | 'vendor_word';
 
 
@@ -84,7 +87,8 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     const poolMay = Math.max(0, limits[d] - protectedReserve);
     const priorityMay = input.higherPriorityActive ? poolMay * PRIORITY_HEADROOM[input.priority] : poolMay;
     // A tenant's share is of what its requests may use, counted across the fleet. Judged first: a
-    // tenant over its share is refused outright, never queued behind the others it crowds out.
+    // tenant over its share is refused outright, never queued behind the others it crowds out;
+    // one held back only by this node's part of it waits for its own seats (capacity-queue.ts).
     if (input.tenant.othersActive) {
       const share = priorityMay * (input.tenant.maxShare / 100);
       const fleetRoom = input.tenant.usage[d] + cost[d] <= share;

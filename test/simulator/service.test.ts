@@ -103,9 +103,20 @@ describe('vendor simulator service', () => {
       createInterface({ input: child.stdout }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
     });
-    const { endpoints, admin } = JSON.parse(firstLine) as { endpoints: Record<string, string>; admin: string };
+    const { endpoints, admin, credentials, models } = JSON.parse(firstLine) as {
+      endpoints: Record<string, string>;
+      admin: string;
+      credentials: { apiKey: string; aws: { accessKeyId: string }; serviceAccount: { client_email: string } };
+      models: Record<string, { model: string; vendorModelId: string }[]>;
+    };
     expect(Object.keys(endpoints).sort()).toEqual(['anthropic', 'azure/eastus', 'bedrock/us-east-1', 'bedrock/us-west-2', 'openai', 'vertex/us-east5']);
     expect((await call(`${admin}/healthz`)).json).toEqual({ ok: true });
+    // What a client must send, and the model ids each vendor-region serves, are on that line too.
+    expect(credentials.aws.accessKeyId).toMatch(/^AKID/);
+    expect(credentials.serviceAccount.client_email).toContain('@');
+    expect(models.openai).toEqual([{ model: 'gpt-4.1', vendorModelId: 'gpt-4.1-2025-04-14' }]);
+    const listed = await call(`${endpoints.openai}/v1/models`, { headers: { authorization: `Bearer ${credentials.apiKey}` } });
+    expect(listed).toMatchObject({ status: 200, json: { object: 'list', data: [{ id: 'gpt-4.1-2025-04-14', object: 'model' }] } });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -24,7 +24,14 @@ answers and faults on command. Stops cleanly on Ctrl-C or SIGTERM.
   --latency-scale X    multiply every simulated delay (0 answers at once; default 1)
   --time-scale X       run the simulated day X times faster than real time (default 1)
   --nats URL,...       also take faults from sy.chaos.<vendor>.<region> (default $NATS_URL when set)
-  --json               first stdout line: {"endpoints": {...}, "admin": "..."}
+  --json               first stdout line: {"endpoints", "admin", "credentials", "models"}: each
+                       vendor-region's URL, the test credentials a client must send, and the
+                       vendor model ids each vendor-region serves
+
+To route through it, point each vendor-region's baseUrl in the router's config at its URL
+(Vertex also takes tokenUrl: <its URL>/token) and give the router the test credentials in the
+variables the config names; \`switchyard dev\` does all of this for you. OpenAI and Anthropic
+also list their models at GET <URL>/v1/models, as the real APIs do.
 `;
 
 function number(flag: string, value: string | undefined, fallback: number): number {
@@ -67,7 +74,9 @@ export async function simulate(args: readonly string[], io: CliIo): Promise<Exit
   });
   const endpoints = simulator.endpoints();
   if (values.json) {
-    io.stdout(`${JSON.stringify({ endpoints, admin: simulator.admin })}\n`);
+    const { apiKey, aws, serviceAccount } = simulator.credentials;
+    const models = Object.fromEntries(Object.values(config.vendorRegions).map((vr) => [vr.id, Object.values(vr.deployments).map((d) => ({ model: d.model, vendorModelId: d.vendorModelId }))]));
+    io.stdout(`${JSON.stringify({ endpoints, admin: simulator.admin, credentials: { apiKey, aws, serviceAccount }, models })}\n`);
   } else {
     const width = Math.max(...Object.keys(endpoints).map((k) => k.length));
     io.stdout(

@@ -1,6 +1,7 @@
 /**
  * The simulated Anthropic Messages API: `POST /v1/messages` with `x-api-key` and
- * `anthropic-version`, answering in Anthropic's shapes, plain or as server-sent events.
+ * `anthropic-version`, answering in Anthropic's shapes, plain or as server-sent events; and
+ * `GET /v1/models`, the models the vendor-region serves.
  */
 import { fromAnthropicRequest, toAnthropicResponse } from '../../vendors/anthropic/translate.js';
 import { AnthropicRequestSchema } from '../../vendors/anthropic/wire.js';
@@ -9,7 +10,8 @@ import { anthropicError, anthropicStreamWriter, rateLimitHeaders, writeAnthropic
 
 export const anthropicProtocol: ProtocolHandler = async (exchange) => {
   const { req, res, url, credentials, vendorRegion, sim } = exchange;
-  if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
+  const listing = req.method === 'GET' && url.pathname === '/v1/models';
+  if (!listing && (req.method !== 'POST' || url.pathname !== '/v1/messages')) {
     return anthropicError(res, 404, 'not_found_error', `Not found: ${req.method ?? ''} ${url.pathname}`);
   }
   // Anthropic takes the key as x-api-key or, as newer SDKs send it, as a bearer token.
@@ -19,6 +21,11 @@ export const anthropicProtocol: ProtocolHandler = async (exchange) => {
   }
   if (!req.headers['anthropic-version']) {
     return anthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
+  }
+  if (listing) {
+    // The models this key may use, one page, as Anthropic lists them.
+    const data = Object.values(vendorRegion.deployments).map((d) => ({ type: 'model', id: d.vendorModelId, display_name: d.model, created_at: '2025-05-14T00:00:00Z' }));
+    return sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   }
   const json = parseJson(exchange.body);
   if (!json.ok) return anthropicError(res, 400, 'invalid_request_error', `There was an error parsing the body: ${json.error}`);

@@ -1,11 +1,12 @@
 /**
  * The simulated OpenAI Chat Completions API: `POST /v1/chat/completions` (and `/chat/completions`,
  * for clients whose base URL already ends in `/v1`) with a bearer key, answering in OpenAI's shapes
- * and headers, plain or as `data:`-only server-sent events.
+ * and headers, plain or as `data:`-only server-sent events; and `GET /v1/models`, the models the
+ * vendor-region serves.
  */
 import type { Deployment } from '../../config/index.js';
 import { OpenAIRequestSchema } from '../../vendors/openai/wire.js';
-import { deploymentByVendorModelId, retryAfterSeconds, type Exchange, type ProtocolHandler } from '../protocol.js';
+import { deploymentByVendorModelId, retryAfterSeconds, sendJson, type Exchange, type ProtocolHandler } from '../protocol.js';
 import {
   OVERLOADED,
   SERVER_ERROR,
@@ -18,11 +19,15 @@ import {
 } from './openai-wire.js';
 
 const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
+const MODELS_PATHS = new Set(['/v1/models', '/models']);
 const ORGANIZATION = 'org-switchyard-sim';
+/** A fixed creation time (2025-05-14), so listings are the same on every run. */
+const MODELS_CREATED = 1_747_180_800;
 
 export const openaiProtocol: ProtocolHandler = async (exchange) => {
   const { req, res, url, credentials, vendorRegion } = exchange;
-  if (req.method !== 'POST' || !CHAT_PATHS.has(url.pathname)) {
+  const listing = req.method === 'GET' && MODELS_PATHS.has(url.pathname);
+  if (!listing && (req.method !== 'POST' || !CHAT_PATHS.has(url.pathname))) {
     return openaiError(res, 404, { message: `Invalid URL (${req.method ?? ''} ${url.pathname})`, type: 'invalid_request_error' });
   }
   const authorization = req.headers.authorization;
@@ -35,6 +40,11 @@ export const openaiProtocol: ProtocolHandler = async (exchange) => {
   const key = authorization.replace(/^Bearer\s+/i, '');
   if (key !== credentials.apiKey) {
     return openaiError(res, 401, { message: `Incorrect API key provided: ${maskKey(key)}.`, type: 'invalid_request_error', code: 'invalid_api_key' });
+  }
+  if (listing) {
+    // The models this account may use, as OpenAI lists them.
+    const data = Object.values(vendorRegion.deployments).map((d) => ({ id: d.vendorModelId, object: 'model', created: MODELS_CREATED, owned_by: 'system' }));
+    return sendJson(res, 200, { object: 'list', data });
   }
   const body = readChatRequest(exchange, OpenAIRequestSchema);
   if (!body) return;

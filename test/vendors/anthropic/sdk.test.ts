@@ -19,6 +19,14 @@ const expected = () =>
   fullAnswerTokens({ model, maxTokens: 256, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }] }, simulator.simulation.seed).join('');
 
 describe('@anthropic-ai/sdk against the simulator', () => {
+  it('lists the models the vendor-region serves, as Anthropic does', async () => {
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual([model]);
+    const wrong = new Anthropic({ apiKey: 'sk-wrong', baseURL: simulator.endpoints().anthropic, maxRetries: 0 });
+    await expect(wrong.models.list()).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+  });
+
   it('creates a message', async () => {
     const message = await client.messages.create({ model, max_tokens: 256, messages: [{ role: 'user', content: prompt }] });
     expect(message.type).toBe('message');

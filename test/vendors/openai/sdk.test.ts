@@ -115,3 +115,14 @@ describe.each(Object.entries(clients))('the official %s SDK client against the s
     expect(rateLimit.code).toBe(rateLimitCode);
   });
 });
+
+describe('the official openai SDK client lists the simulated models', () => {
+  it('as OpenAI lists them, with its bearer key and not without it', async () => {
+    const { client } = clients.openai();
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(['gpt-4.1-2025-04-14']);
+    const wrong = new OpenAI({ baseURL: `${simulator.endpoints().openai}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
+    await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});
