@@ -2,7 +2,10 @@
 # Switchyard image: the `switchyard` CLI (router node, vendor simulator, HTTP gateway).
 #   docker build -t switchyard .
 # The entrypoint is the CLI; the subcommand and its flags are the container command, e.g.
-#   docker run --rm -v "$PWD/examples:/config:ro" switchyard start --config /config/seed.config.yaml
+#   docker run --rm -v "$PWD/examples:/config:ro" -e NATS_URL=nats://host.docker.internal:4222 \
+#     -e ANTHROPIC_API_KEY -e OPENAI_API_KEY switchyard start --config /config/seed.config.yaml --env us_prod
+#   (start needs --env, and the credentials the config names: here only two of them are passed,
+#   so the other vendor-regions show unusable in `switchyard status`)
 # See docker-compose.yml for a three-server NATS cluster with routers, simulator and gateway.
 
 # ---- build: compile TypeScript to dist/ ------------------------------------

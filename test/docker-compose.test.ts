@@ -205,6 +205,10 @@ describe('docker-compose.yml', () => {
     expect(entrypoints.length).toBeGreaterThan(0);
     const entrypoint: unknown = JSON.parse(entrypoints[entrypoints.length - 1]![1]!);
     expect(entrypoint).toEqual(['node', 'dist/src/app/main.js']);
+    // The image's own example runs, as written: `start` needs --env.
+    const example = dockerfile.match(/^#\s+(?:.*\\\n#\s+)*.*switchyard start .*$/m)?.[0];
+    expect(example).toBeDefined();
+    expect(example).toMatch(/--env \w+/);
   });
 
   it('mounts ./examples into every app service and points --config at a file that exists there', () => {
