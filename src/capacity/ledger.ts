@@ -10,7 +10,7 @@
 import { PRIORITIES, type Priority } from '../domain/index.js';
 import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
-import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
+import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
 import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
@@ -25,6 +25,8 @@ import { add, demandAt, onWire, round, roundAll, scaleBy, sum, Usage, withArriva
  * to a tenth of its share for a whole gossip interval, and calm tenants queued behind it.)
  */
 const PROPAGATION_MS = 250;
+/** Below this share of every limit the fleet has room enough for a share to grow before the next report. */
+const ROOMY = 0.5;
 
 /** Weight of each release in the seat-time average. */
 const SEAT_EWMA = 0.1;
@@ -153,6 +155,19 @@ export class CapacityLedger {
     return total;
   }
 
+  /**
+   * The cap on this node's share: the share the peers left it before its last report, until they
+   * have heard that report. Where the fleet has room, they are taken to have heard it after
+   * PROPAGATION_MS; near the limit, only at the next report, since a peer whose busy event loop
+   * still holds the digest may be using its old, larger share (a CI run saw 41 asked of 40).
+   */
+  private ceilingOf(book: Book, limits: Amounts, now: number): number {
+    if (now < book.ceilingUntil) return book.shareCeiling;
+    const fleet = sum(this.ownTotal(book, now), book.peers.total());
+    const crowded = DIMENSIONS.some((d) => fleet[d] > ROOMY * limits[d]);
+    return crowded ? book.shareCeiling : 1;
+  }
+
   /** Admits a request on a deployment or says why not; an admitted request holds its reservation until released. */
   admit(request: AdmissionRequest): AdmitResult {
     const book = this.books.get(request.deployment);
@@ -188,7 +203,7 @@ export class CapacityLedger {
       higherPriorityActive,
       cost,
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
-      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, now < book.ceilingUntil ? book.shareCeiling : 1), own: this.ownTotal(book, now) },
+      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, this.ceilingOf(book, limits, now)), own: this.ownTotal(book, now) },
     });
     // Demand is what this node would send if it could: a tenant over its share is none of it.
     if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) book.demand = withArrival(book.demand, now);
