@@ -10,23 +10,12 @@
 import { PRIORITIES, type Priority } from '../domain/index.js';
 import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
-import { DEFAULT_LEARNING, DIMENSIONS, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
+import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
-import { fleetAllowance, fleetShares, PeerBook, type PeerCapacity } from './peers.js';
+import { fleetAllowance, fleetShares, PeerBook, PROPAGATION_MS, shareCap, type PeerCapacity } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
 import { TenantBook } from './tenant-book.js';
 import { add, demandAt, onWire, round, roundAll, scaleBy, sum, Usage, withArrival, type DemandRate } from './usage.js';
-
-/**
- * How long after a report its peers are taken to have heard it: a share that grows with the
- * demand a report announces waits this long, until the peers whose shares shrank know. Digests
- * reach the peers in milliseconds, over the same connections as requests; the margin is for a
- * busy event loop. (Waiting for the next report instead held a node whose demand had just risen
- * to a tenth of its share for a whole gossip interval, and calm tenants queued behind it.)
- */
-const PROPAGATION_MS = 250;
-/** Below this share of every limit the fleet has room enough for a share to grow before the next report. */
-const ROOMY = 0.5;
 
 /** Weight of each release in the seat-time average. */
 const SEAT_EWMA = 0.1;
@@ -155,19 +144,6 @@ export class CapacityLedger {
     return total;
   }
 
-  /**
-   * The cap on this node's share: the share the peers left it before its last report, until they
-   * have heard that report. Where the fleet has room, they are taken to have heard it after
-   * PROPAGATION_MS; near the limit, only at the next report, since a peer whose busy event loop
-   * still holds the digest may be using its old, larger share (a CI run saw 41 asked of 40).
-   */
-  private ceilingOf(book: Book, limits: Amounts, now: number): number {
-    if (now < book.ceilingUntil) return book.shareCeiling;
-    const fleet = sum(this.ownTotal(book, now), book.peers.total());
-    const crowded = DIMENSIONS.some((d) => fleet[d] > ROOMY * limits[d]);
-    return crowded ? book.shareCeiling : 1;
-  }
-
   /** Admits a request on a deployment or says why not; an admitted request holds its reservation until released. */
   admit(request: AdmissionRequest): AdmitResult {
     const book = this.books.get(request.deployment);
@@ -194,6 +170,7 @@ export class CapacityLedger {
     const split = othersActive ? book.tenants.split(pool.name, tenant, now, book.peers, book.seatMs) : undefined;
     const cost = { concurrency: 1, rpm: 1, tpm: request.tokens };
     const limits = book.limits.current(now);
+    const own = this.ownTotal(book, now);
     const verdict = judgeAdmission({
       limits,
       rules: book.rules,
@@ -203,7 +180,7 @@ export class CapacityLedger {
       higherPriorityActive,
       cost,
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
-      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, this.ceilingOf(book, limits, now)), own: this.ownTotal(book, now) },
+      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, shareCap(book.shareCeiling, book.ceilingUntil, sum(own, book.peers.total()), limits, now)), own },
     });
     // Demand is what this node would send if it could: a tenant over its share is none of it.
     if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) book.demand = withArrival(book.demand, now);

@@ -177,3 +177,26 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
   }
   return allowance;
 }
+
+/**
+ * How long after a report its peers are taken to have heard it: a share that grows with the
+ * demand a report announces waits this long, until the peers whose shares shrank know. Digests
+ * reach the peers in milliseconds, over the same connections as requests; the margin is for a
+ * busy event loop. (Waiting for the next report instead held a node whose demand had just risen
+ * to a tenth of its share for a whole gossip interval, and calm tenants queued behind it.)
+ */
+export const PROPAGATION_MS = 250;
+/** Below this share of every limit the fleet has room enough for a share to grow before the next report. */
+const ROOMY = 0.5;
+
+/**
+ * The cap on this node's share (`fleetAllowance`'s ceiling): the share the peers left it before
+ * its last report, until they have heard that report. Where the fleet has room they are taken to
+ * have heard it `until` (PROPAGATION_MS after the report); near the limit, only at the next
+ * report, since a peer whose busy event loop still holds the digest may be using its old, larger
+ * share (a CI run saw 41 asked of 40).
+ */
+export function shareCap(ceiling: number, until: number, fleetUsage: Amounts, limits: Amounts, now: number): number {
+  if (now < until) return ceiling;
+  return DIMENSIONS.some((d) => fleetUsage[d] > ROOMY * limits[d]) ? ceiling : 1;
+}
