@@ -30,6 +30,7 @@ import {
   requestIdOfControlSubject,
   requestWildcard,
   ROUTER_QUEUE,
+  ROUTER_SERVICE_NAME,
   startServiceResponder,
   TrustedRouters,
   usageSubject,
@@ -136,7 +137,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const service = startServiceResponder(
     nc,
     {
-      name: 'switchyard',
+      name: ROUTER_SERVICE_NAME,
       id: nodeId,
       version: options.version ?? VERSION,
       description: 'Switchyard LLM router node',
@@ -253,6 +254,9 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
           if (event.type === 'end') {
             const result = await stream.outcome;
             replies.send({ kind: 'event', event, ...(result.servedBy ? { servedBy: { ...result.servedBy, attempts: result.attempts.length, resumed: result.resumed } } : {}) });
+          } else if (event.type === 'start') {
+            const by = stream.startedBy();
+            replies.send({ kind: 'event', event, ...(by ? { servedBy: { ...by, resumed: 0 } } : {}) });
           } else replies.send({ kind: 'event', event });
         }
         const result = await stream.outcome;

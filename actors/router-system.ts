@@ -10,7 +10,7 @@ import type { Config } from '../src/config/index.js';
 import { ErrorCode, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type Priority, type StreamEvent } from '../src/domain/index.js';
 import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
 import type { HealthPolicy } from '../machines/health.machine.js';
-import { requestMachine, type RequestOutput } from '../machines/request.machine.js';
+import { requestMachine, type RequestEmitted, type RequestOutput } from '../machines/request.machine.js';
 import { routerMachine } from '../machines/router.machine.js';
 import { CapacityQueue } from './capacity-queue.js';
 import { EventQueue } from './event-queue.js';
@@ -64,7 +64,11 @@ export interface Routed {
 export interface RoutedStream extends AsyncIterable<StreamEvent> {
   /** Settles when the request ends: who served it, or the failure. Never rejects. */
   outcome: Promise<RequestOutput>;
+  /** Who began the answer, once its `start` has been read; the outcome says who finished it. */
+  startedBy(): StartedBy | undefined;
 }
+
+export type StartedBy = NonNullable<Extract<RequestEmitted, { type: 'out' }>['servedBy']>;
 
 export interface RouterSystem {
   fleet: Fleet;
@@ -110,7 +114,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     const refuse = (failure: Failure): RoutedStream => {
       queue.push({ type: 'error', error: failure });
       queue.close();
-      return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }) });
+      return Object.assign(queue, { outcome: Promise.resolve({ ok: false, attempts: [], resumed: 0, failure }), startedBy: () => undefined });
     };
     if (router.getSnapshot().value !== 'serving') return refuse({ code: ErrorCode.RouterDraining, message: 'this router node is draining', retryable: true });
     const current = router.getSnapshot().context.config as Config;
@@ -157,7 +161,11 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       ...(deps.clock ? { clock: deps.clock } : {}),
     });
     onReaderGone.cancel = () => requestActor.send({ type: 'cancel' });
-    requestActor.on('out', (e) => queue.push(e.event));
+    let startedBy: StartedBy | undefined;
+    requestActor.on('out', (e) => {
+      if (e.servedBy) startedBy = e.servedBy;
+      queue.push(e.event);
+    });
     requestActor.on('abandoned', (e) => {
       // Waiting past the time-to-first-token limit is a fault; losing a hedge race or a cancel says nothing.
       if (e.reason === 'ttft_timeout') fleet.report(e.deployment, { type: 'outcome.failure', at: now(), failureClass: 'fault', code: 'vendor_timeout' });
@@ -189,7 +197,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     router.send({ type: 'request.accepted' });
     requestActor.start();
     if (requestOptions.signal?.aborted) requestActor.send({ type: 'cancel' });
-    return Object.assign(queue, { outcome });
+    return Object.assign(queue, { outcome, startedBy: () => startedBy });
   }
 
   return {

@@ -79,7 +79,8 @@ export interface RequestOutput {
 
 /** What the caller sees (`out`) and what health tracking needs to hear about abandoned attempts. */
 export type RequestEmitted =
-  | { type: 'out'; event: StreamEvent }
+  /** `servedBy` rides on the `start`: who began the answer, so a front door can name it before the end. */
+  | { type: 'out'; event: StreamEvent; servedBy?: { deployment: string; model: string; attempts: number } }
   | { type: 'abandoned'; deployment: string; reason: 'ttft_timeout' | 'hedge_lost' | 'cancelled' };
 
 export interface RequestInput {
@@ -230,7 +231,7 @@ export const requestMachine = setup({
         return;
       }
       if (e.type === 'end') {
-        if (!context.started) enqueue.emit({ type: 'out', event: startOf(context) });
+        if (!context.started) enqueue.emit(startOut(context));
         if (context.usage.inputTokens !== undefined || context.usage.outputTokens !== undefined) {
           enqueue.emit({ type: 'out', event: { type: 'usage', usage: context.usage } });
         }
@@ -239,7 +240,7 @@ export const requestMachine = setup({
         return;
       }
       if (e.type === 'delta') {
-        if (!context.started) enqueue.emit({ type: 'out', event: startOf(context) });
+        if (!context.started) enqueue.emit(startOut(context));
         enqueue.emit({ type: 'out', event: e });
         enqueue.assign({
           started: true,
@@ -382,7 +383,8 @@ function failureOf(error: AttemptError): RequestFailure {
   return { code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs, ...(error.field !== undefined ? { field: error.field } : {}) };
 }
 
-function startOf(context: RequestContext): StreamEvent {
+function startOut(context: RequestContext): Extract<RequestEmitted, { type: 'out' }> {
   const served = context.winner?.candidate ?? context.live[0]?.candidate;
-  return { type: 'start', id: `req-${context.attempts.length}`, model: served?.model ?? context.request.model };
+  const event: StreamEvent = { type: 'start', id: `req-${context.attempts.length}`, model: served?.model ?? context.request.model };
+  return served ? { type: 'out', event, servedBy: { deployment: served.deployment, model: served.model, attempts: context.attempts.length } } : { type: 'out', event };
 }

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/transport': ['src/domain', 'src/config', 'src/observability'],
   'src/simulator': ['src/domain', 'src/config', 'src/vendors', 'src/transport', 'src/observability'],
   actors: ['machines', 'src/domain', 'src/config', 'src/routing', 'src/capacity', 'src/vendors', 'src/transport', 'src/observability'],
-  'src/gateway': ['src/domain', 'src/config', 'src/routing', 'src/vendors', 'src/transport', 'src/observability'],
+  'src/gateway': ['src/domain', 'src/config', 'src/capacity', 'src/client', 'src/vendors', 'src/transport', 'src/observability'],
   'src/client': ['src/domain', 'src/transport'],
   'src/cli': ['*', '!src/app'],
   'src/index.ts': ['src/domain', 'src/config', 'src/client'],

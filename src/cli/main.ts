@@ -9,6 +9,7 @@ import { config, configHelp } from './commands/config.js';
 import { simulate, simulateHelp } from './commands/simulate.js';
 import { start, startHelp } from './commands/start.js';
 import { dev, devHelp } from './commands/dev.js';
+import { gateway, gatewayHelp } from './commands/gateway.js';
 import { drain, drainHelp, status, statusHelp } from './commands/status.js';
 import { send, sendHelp } from './commands/send.js';
 import { ExitCode, type CliIo } from './io.js';
@@ -18,6 +19,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
 const COMMANDS: Record<string, { run: Command; help: string; summary: string }> = {
   dev: { run: dev, help: devHelp, summary: 'run it all locally: NATS, the vendor simulator and a router node' },
   start: { run: start, help: startHelp, summary: 'run a router node for real vendors' },
+  gateway: { run: gateway, help: gatewayHelp, summary: 'serve the OpenAI- and Anthropic-compatible HTTP gateway; `gateway key` makes an API key' },
   check: { run: check, help: checkHelp, summary: 'single-point-of-failure report for a config' },
   config: { run: config, help: configHelp, summary: 'print the config JSON Schema, or the resolved config with secrets masked' },
   simulate: { run: simulate, help: simulateHelp, summary: 'serve simulated vendors (every protocol of the fleet) on loopback' },

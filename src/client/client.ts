@@ -85,6 +85,8 @@ export interface StreamResult {
  */
 export interface SwitchyardStream extends AsyncIterable<StreamEvent> {
   readonly result: Promise<StreamResult>;
+  /** Who began the answer, once its `start` event has been read (a resume may finish it elsewhere; `result` says). */
+  readonly startedBy: ServedBy | undefined;
 }
 
 export interface SwitchyardClient {
@@ -164,10 +166,12 @@ class Client implements SwitchyardClient {
     // Readers who only iterate must not see an unhandled rejection; awaiting `result` still throws.
     result.catch(() => undefined);
     const prepare = (): ExchangeSpec => this.prepare(request, options, true);
+    let startedBy: ServedBy | undefined;
     async function* run(): AsyncGenerator<StreamEvent, void, undefined> {
       try {
         for await (const item of exchange(prepare())) {
           if (item.kind !== 'event') continue;
+          if (item.event.type === 'start') startedBy = item.servedBy;
           // Settled before the end event is handed over, so a reader may stop right at it.
           if (item.event.type === 'end') {
             // The events are whole without servedBy, so only `result` reports the node's slip.
@@ -184,7 +188,13 @@ class Client implements SwitchyardClient {
       }
     }
     let iterator: AsyncGenerator<StreamEvent, void, undefined> | undefined;
-    return { result, [Symbol.asyncIterator]: () => (iterator ??= run()) };
+    return {
+      result,
+      get startedBy() {
+        return startedBy;
+      },
+      [Symbol.asyncIterator]: () => (iterator ??= run()),
+    };
   }
 
   async close(): Promise<void> {

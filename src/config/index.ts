@@ -18,6 +18,7 @@ export { maskConfig } from './mask.js';
 export { missingCredentials, secretResolver } from './secrets.js';
 export { NKeyPublicSchema, RouterNodeIdSchema } from './routers.js';
 export type { TrustedKeys } from './routers.js';
+export { ApiKeySchema, GatewaySchema, type ApiKeyEntry, type GatewayConfig } from './gateway.js';
 export { loadTrustedKeys } from './trusted-keys.js';
 export type { SecretSource } from './secrets.js';
 export * from './builders.js';

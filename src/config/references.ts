@@ -14,6 +14,7 @@ import {
   parseVendorRegionId,
   type Vendor,
 } from '../domain/index.js';
+import { checkGatewayReferences } from './gateway.js';
 import { describeModels, modelForRouteKey } from './model-keys.js';
 import { isRouteNode, type EnvironmentRoutes, type RouteNode } from './route-schema.js';
 import { walkRoute, type PathSegment } from './route-tree.js';
@@ -50,6 +51,8 @@ export function checkReferences(config: ParsedConfigInput): ReferenceIssue[] {
   checkPools(config, report);
   checkPeakLoads(config, table, report);
   checkOverrides(config, models, report);
+  const known = { tenants: Object.keys(config.tenants), models, defaultTenant: config.capacity.defaultTenant };
+  for (const issue of checkGatewayReferences(config.gateway, known)) report(issue.path, issue.message);
   return issues;
 }
 

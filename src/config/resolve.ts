@@ -90,6 +90,7 @@ export function resolveConfig(input: ParsedConfigInput): ResolvedConfig {
     bufferFactor: input.bufferFactor,
     redundancy: input.redundancy,
     routers: { ...input.routers, trustedKeys: normalizeTrustedKeys(input.routers.trustedKeys) },
+    gateway: input.gateway,
   };
 }
 

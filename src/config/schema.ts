@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { PRIORITIES } from '../domain/index.js';
+import { GatewaySchema } from './gateway.js';
 import {
   EnvironmentNameSchema,
   ModelNameSchema,
@@ -180,6 +181,7 @@ export const ConfigInputSchema = z.strictObject({
   bufferFactor: z.number().min(1).max(10).default(2).describe('Quota must cover the declared peak times this factor'),
   redundancy: RedundancySchema.prefault({}),
   routers: RoutersSchema.prefault({}),
+  gateway: GatewaySchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof ConfigInputSchema>;

@@ -24,7 +24,7 @@ export type { Publish } from './reply-log.js';
 export { DEFAULT_REPLY_PREFIXES, isInboxSubject } from './reply-guard.js';
 export { closeNats, connectNats, connectNatsPatiently, logConnection, natsFromEnvironment, NatsUnreachableError } from './connect.js';
 export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
-export { startServiceResponder } from './service.js';
+export { ROUTER_SERVICE_NAME, SERVICE_API_PREFIX, startServiceResponder } from './service.js';
 export type { ServiceResponder, ServiceSpec } from './service.js';
 export { readRequest } from './request-intake.js';
 export { randomToken } from './tokens.js';

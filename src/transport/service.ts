@@ -15,6 +15,9 @@ import { headers, type Msg, type NatsConnection, type Subscription } from '@nats
 /** `$SRV.<VERB>`, `$SRV.<VERB>.<name>`, `$SRV.<VERB>.<name>.<id>` (ADR-32 "Discovery and Status"). */
 export const SERVICE_API_PREFIX = '$SRV';
 
+/** The service name every router node answers under, so tools and gateways find them all. */
+export const ROUTER_SERVICE_NAME = 'switchyard';
+
 export const ServiceVerb = { PING: 'PING', INFO: 'INFO', STATS: 'STATS' } as const;
 export type ServiceVerb = (typeof ServiceVerb)[keyof typeof ServiceVerb];
 

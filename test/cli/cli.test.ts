@@ -66,7 +66,7 @@ describe('switchyard check', () => {
 
     const command = await run(['chek']);
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "chek"; commands: dev, start, check, config, simulate, status, drain, send');
+    expect(command.stderr).toContain('unknown command "chek"; commands: dev, start, gateway, check, config, simulate, status, drain, send');
 
     const missing = await run(['check', '--config', 'nope.yaml']);
     expect(missing.code).toBe(2);

@@ -265,6 +265,30 @@ const CASES: Case[] = [
     path: 'routers.replyPrefixes[0]',
     message: 'expected a subject prefix ending in a dot, e.g. _INBOX.',
   },
+  {
+    name: 'an API key written in the config instead of its hash',
+    mutate: (c) => (c.gateway = { apiKeys: { app: { sha256: 'sk-sy-the-key-itself' } } }),
+    path: 'gateway.apiKeys.app.sha256',
+    message: /expected the SHA-256 of the key as 64 lowercase hex digits \(never the key itself\)/,
+  },
+  {
+    name: 'an API key for a tenant the config does not know',
+    mutate: (c) => (c.gateway = { apiKeys: { app: { sha256: 'a'.repeat(64), tenant: 'acme-crop' } } }),
+    path: 'gateway.apiKeys.app.tenant',
+    message: 'unknown tenant "acme-crop"; tenants: acme-corp, translation-worker',
+  },
+  {
+    name: 'an API key for a model the config does not know',
+    mutate: (c) => (c.gateway = { apiKeys: { app: { sha256: 'a'.repeat(64), models: ['gpt-4.1', 'gpt-9'] } } }),
+    path: 'gateway.apiKeys.app.models[1]',
+    message: 'unknown model "gpt-9"; models: claude-sonnet-4, gpt-4.1',
+  },
+  {
+    name: 'one key hash under two names',
+    mutate: (c) => (c.gateway = { apiKeys: { a: { sha256: 'b'.repeat(64) }, b: { sha256: 'b'.repeat(64) } } }),
+    path: 'gateway.apiKeys.b.sha256',
+    message: 'the same key as a; give each key its own',
+  },
 ];
 
 function issuesOf(input: Mutable): ConfigError {

@@ -10,6 +10,7 @@ import type { Deployment } from '../../config/index.js';
 import type { CanonicalRequest } from '../../domain/index.js';
 import { OpenAIStreamEncoder, formatSseData } from '../../vendors/openai/stream.js';
 import { fromOpenAIRequest, toOpenAIResponse } from '../../vendors/openai/translate.js';
+import { describeRequestIssue } from '../../vendors/openai/request-issues.js';
 import type { OpenAIRequest, OpenAIResponse } from '../../vendors/openai/wire.js';
 import type { Refusal, SimStep } from '../engine.js';
 import { answerRefusal, parseJson, playStream, sendJson, track, type Exchange } from '../protocol.js';
@@ -73,36 +74,9 @@ export function readChatRequest(
   const value = prepare(json.value);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = describeIssue(parsed.error.issues[0], value);
+  const issue = describeRequestIssue(parsed.error.issues[0], value);
   invalidRequest(exchange.res, issue.message, issue.param, issue.code);
   return undefined;
-}
-
-function describeIssue(issue: z.core.$ZodIssue | undefined, body: unknown): Required<Omit<OpenAIErrorBody, 'type'>> {
-  if (issue === undefined) return { message: 'Invalid request body.', param: null, code: 'invalid_value' };
-  const param = pathText(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    const key = param === '' ? (issue.keys[0] ?? '') : `${param}.${issue.keys[0] ?? ''}`;
-    return { message: `Unrecognized request argument supplied: ${issue.keys.join(', ')}`, param: key, code: 'unknown_parameter' };
-  }
-  if (issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined) {
-    return { message: `Missing required parameter: '${param}'.`, param, code: 'missing_required_parameter' };
-  }
-  return { message: `Invalid value for '${param || 'body'}': ${issue.message}`, param: param || null, code: 'invalid_value' };
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let at = value;
-  for (const key of path) {
-    if (typeof at !== 'object' || at === null) return undefined;
-    at = (at as Record<PropertyKey, unknown>)[key];
-  }
-  return at;
-}
-
-/** `messages[0].content`, as OpenAI names nested fields. */
-function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
 }
 
 export interface ChatDialect {
