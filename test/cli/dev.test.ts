@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/index.js';
 import { runCli } from '../../src/cli/index.js';
@@ -31,9 +32,14 @@ describe('switchyard dev', () => {
       createInterface({ input: child.stdout }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${stderr}`)));
     });
-    const started = JSON.parse(first) as { nats: string; simulator: { endpoints: Record<string, string>; admin: string }; nodes: string[] };
+    const started = JSON.parse(first) as { nats: string; simulator: { endpoints: Record<string, string>; admin: string }; nodes: string[]; gateway: { url: string; apiKey: string } };
     expect(started.nodes).toEqual(['dev-1']);
     expect(Object.keys(started.simulator.endpoints)).toHaveLength(6);
+
+    // The gateway it names takes its development key from an unmodified SDK.
+    const openai = new OpenAI({ baseURL: `${started.gateway.url}/v1`, apiKey: started.gateway.apiKey, maxRetries: 0 });
+    const completion = await openai.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'Hello from the SDK' }] }, { headers: { 'x-switchyard-use-case': 'conversation_serving' } });
+    expect(completion.choices[0]?.message.content).toMatch(/\w+/);
 
     const client = await createClient({ servers: started.nats });
     try {

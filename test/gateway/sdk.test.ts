@@ -4,8 +4,8 @@
  * trip, the SDKs' own errors for 401, 403 and 429, an in-stream failure, and answers in the
  * caller's shape when another model family served them.
  */
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import Anthropic, { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
+import OpenAI, { APIError as OpenAIAPIError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APP_KEY, NARROW_KEY, startGatewayFixture, type GatewayFixture } from './fixture.js';
 
@@ -75,11 +75,11 @@ describe('OpenAI SDK through the gateway', () => {
     const stranger = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: 'sk-sy-not-a-key', maxRetries: 0 });
     const wrong = await stranger.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(wrong).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((wrong as OpenAI.APIError).code).toBe('invalid_api_key');
+    expect((wrong as OpenAIAPIError).code).toBe('invalid_api_key');
     const narrow = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: NARROW_KEY, maxRetries: 0 });
     const denied = await narrow.chat.completions.create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
-    expect((denied as OpenAI.APIError).code).toBe('model_not_allowed');
+    expect((denied as OpenAIAPIError).code).toBe('model_not_allowed');
     const models = await narrow.models.list();
     expect(models.data.map((m) => m.id)).toEqual(['gpt-4.1']);
   });
@@ -89,8 +89,8 @@ describe('OpenAI SDK through the gateway', () => {
     await ask();
     const refused = await ask().catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((refused as OpenAI.APIError).code).toBe('rate_limited');
-    expect(Number((refused as OpenAI.APIError).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((refused as OpenAIAPIError).code).toBe('rate_limited');
+    expect(Number((refused as OpenAIAPIError).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
   it('ends a stream that fails after its first token with the in-stream error, which the SDK raises', async () => {
@@ -101,7 +101,7 @@ describe('OpenAI SDK through the gateway', () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     })().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
-    expect((failure as OpenAI.APIError).code).toBe('stream_interrupted');
+    expect((failure as OpenAIAPIError).code).toBe('stream_interrupted');
     expect(text.length).toBeGreaterThan(0);
   });
 });
@@ -153,16 +153,16 @@ describe('Anthropic SDK through the gateway', () => {
     const body = { model: 'claude-sonnet-4', max_tokens: 32, messages: [{ role: 'user' as const, content: 'hi' }] };
     const wrong = await stranger.messages.create(body).catch((e: unknown) => e);
     expect(wrong).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((wrong as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect((wrong as AnthropicAPIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     const denied = await anthropic.messages.create(body, { headers: { 'x-switchyard-use-case': 'batch_translation' } }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(Anthropic.PermissionDeniedError);
-    expect((denied as Anthropic.APIError).error).toMatchObject({ error: { type: 'permission_error' } });
+    expect((denied as AnthropicAPIError).error).toMatchObject({ error: { type: 'permission_error' } });
     const tiny = { ...body, model: 'tiny' };
     // The OpenAI test may already have spent tiny's one request this minute; either way the next is refused.
     await anthropic.messages.create(tiny).catch(() => undefined);
     const limited = await anthropic.messages.create(tiny).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
-    expect(Number((limited as Anthropic.APIError).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number((limited as AnthropicAPIError).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });
 
