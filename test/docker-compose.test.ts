@@ -3,6 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { checkInvocation } from '../src/cli/index.js';
+import { loadApiKeysFile, loadConfig } from '../src/config/index.js';
+import { hashKey } from '../src/gateway/index.js';
 
 // No Docker engine runs in CI, so docker-compose.yml is checked by parsing it.
 
@@ -209,6 +212,46 @@ describe('docker-compose.yml', () => {
     const example = dockerfile.match(/^#\s+(?:.*\\\n#\s+)*.*switchyard start .*$/m)?.[0];
     expect(example).toBeDefined();
     expect(example).toMatch(/--env \w+/);
+    const exampleArgs = example!.slice(example!.lastIndexOf('switchyard start') + 'switchyard '.length).trim().split(/\s+/);
+    expect(checkInvocation(exampleArgs), 'the Dockerfile example is a command the CLI accepts').toBeUndefined();
+  });
+
+  it('runs in every app service a command line the CLI accepts', () => {
+    // The check refuses what the CLI refuses: the old gateway line, and a router without --env.
+    expect(checkInvocation(['gateway', '--config', 'c.yaml', '--port', '8080'])).toMatch(/Unknown option '--port'/);
+    expect(checkInvocation(['start', '--config', 'c.yaml'])).toMatch(/--env is required/);
+    expect(appServices.length).toBe(4);
+    for (const [name, service] of appServices) {
+      expect(checkInvocation(commandArgs(service)), `${name}: ${commandArgs(service).join(' ')}`).toBeUndefined();
+    }
+  });
+
+  it('points both routers at the simulator service by default, on the port it serves its admin API', () => {
+    const simulator = appServices.find(([, s]) => commandArgs(s)[0] === 'simulate');
+    expect(simulator).toBeDefined();
+    const [simulatorName, simulatorService] = simulator!;
+    const adminPort = flagValue(commandArgs(simulatorService), '--port');
+    const routers = appServices.filter(([, s]) => commandArgs(s)[0] === 'start');
+    expect(routers).toHaveLength(2);
+    for (const [name, service] of routers) {
+      const target = flagValue(commandArgs(service), '--simulator');
+      expect(target, `${name} --simulator`).toBeDefined();
+      expect(new URL(target!).hostname).toBe(simulatorName);
+      expect(new URL(target!).port).toBe(adminPort);
+    }
+  });
+
+  it('gives the gateway an API keys file that checks out against its config and holds the demo key the comments name', async () => {
+    const gateway = appServices.find(([, s]) => commandArgs(s)[0] === 'gateway')?.[1];
+    expect(gateway).toBeDefined();
+    const args = commandArgs(gateway!);
+    const inExamples = (file: string | undefined) => repoPath(`examples/${path.posix.relative('/config', file ?? '')}`);
+    const { config } = await loadConfig({ flag: inExamples(flagValue(args, '--config')), cwd: repoPath('.'), env: {} });
+    const keys = await loadApiKeysFile(inExamples(flagValue(args, '--api-keys')), config);
+    const demo = readFileSync(repoPath('docker-compose.yml'), 'utf8').match(/Bearer (sk-sy-[\w-]+)/)?.[1];
+    expect(demo).toBeDefined();
+    expect(Object.values(keys).map((k) => k.sha256)).toContain(hashKey(demo!));
+    expect(flagValue(args, '--listen')).toMatch(/^0\.0\.0\.0:\d+$/);
   });
 
   it('mounts ./examples into every app service and points --config at a file that exists there', () => {

@@ -19,6 +19,7 @@ export { missingCredentials, secretResolver } from './secrets.js';
 export { NKeyPublicSchema, RouterNodeIdSchema } from './routers.js';
 export type { TrustedKeys } from './routers.js';
 export { ApiKeySchema, GatewaySchema, type ApiKeyEntry, type GatewayConfig } from './gateway.js';
+export { loadApiKeysFile } from './api-keys-file.js';
 export { loadTrustedKeys } from './trusted-keys.js';
 export type { SecretSource } from './secrets.js';
 export * from './builders.js';

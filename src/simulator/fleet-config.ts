@@ -20,7 +20,7 @@ export function configForSimulator(config: Config, endpoints: Record<string, str
  * Resolves a config's credential sources to the simulator's credentials, by what they are for:
  * an API key, an AWS key pair, a service account. The config's variable names do not matter.
  */
-export function simulatorSecretsFor(config: Config, credentials: SimulatorCredentials): (source: { env: string } | { file: string }) => Promise<string> {
+export function simulatorSecretsFor(config: Config, credentials: Pick<SimulatorCredentials, 'apiKey' | 'aws' | 'serviceAccount'>): (source: { env: string } | { file: string }) => Promise<string> {
   const byKey = new Map<string, string>();
   for (const vr of Object.values(config.vendorRegions)) {
     const c = vr.credentials;

@@ -71,3 +71,4 @@ export { SIMULATOR_API_KEY, SIMULATOR_AWS } from './credentials.js';
 export type { SimulatorCredentials, ServiceAccountKey } from './credentials.js';
 export { fullAnswerTokens, answerFor } from './answer.js';
 export { configForSimulator, simulatorSecretsFor } from './fleet-config.js';
+export { fetchSimulatorTarget, type SimulatorTarget } from './target.js';

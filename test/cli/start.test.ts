@@ -118,4 +118,34 @@ describe('switchyard start', () => {
       await client.close();
     }
   });
+
+  it('with --simulator URL routes the config to that simulator and its test credentials, with no credentials in the environment', async () => {
+    nats = await startNatsServer();
+    simulator = await startSimulator({ config: await seedConfig(), latencyScale: 0 });
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|^AWS_|^GOOGLE_/.test(k)));
+    const child = spawn(process.execPath, ['bin/switchyard.js', 'start', '--config', 'examples/seed.config.yaml', '--env', 'us_prod', '--node-id', 'aimed', '--simulator', simulator.admin], {
+      cwd: root,
+      env: { ...bare, NATS_URL: nats.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await until(() => stdout.includes('serving environment'), 'the node to serve');
+    expect(stdout).toContain(`Routing to the vendor simulator at ${simulator.admin}`);
+    expect(stderr).not.toContain('unusable');
+    const client = await createClient({ servers: nats.url });
+    try {
+      for (const model of ['claude-sonnet-4', 'gpt-4.1']) {
+        const { servedBy } = await client.complete({ ...request, model }, { useCase: 'conversation_serving' });
+        expect(servedBy.model).toBe(model);
+      }
+    } finally {
+      await client.close();
+    }
+    const requests = Object.values(simulator.simulation.stats.snapshot()).reduce((sum, s) => sum + s.requests, 0);
+    expect(requests).toBe(2);
+  });
 });

@@ -4,8 +4,8 @@
  * trip, the SDKs' own errors for 401, 403 and 429, an in-stream failure, and answers in the
  * caller's shape when another model family served them.
  */
-import Anthropic, { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
-import OpenAI, { APIError as OpenAIAPIError } from 'openai';
+import Anthropic, { type APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
+import OpenAI, { type APIError as OpenAIAPIError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APP_KEY, NARROW_KEY, startGatewayFixture, type GatewayFixture } from './fixture.js';
 

@@ -33,14 +33,16 @@ development API key made for this run; Ctrl-C stops them all, and so does draini
                        "gateway": {"url", "apiKey"}}
 `;
 
+export const devFlags = {
+  config: { type: 'string' },
+  env: { type: 'string' },
+  'latency-scale': { type: 'string', default: '0.25' },
+  gateway: { type: 'string', default: '127.0.0.1:8080' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export async function dev(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseFlags('dev', args, {
-    config: { type: 'string' },
-    env: { type: 'string' },
-    'latency-scale': { type: 'string', default: '0.25' },
-    gateway: { type: 'string', default: '127.0.0.1:8080' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseFlags('dev', args, devFlags);
   noPositionals('dev', positionals);
   const listen = parseListen(values.gateway);
   const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env, fallbackToExample: true });

@@ -5,7 +5,8 @@
  */
 import { stringify } from 'yaml';
 import { PRIORITIES, UsageError, type Priority } from '../../domain/index.js';
-import { loadConfig } from '../../config/index.js';
+import path from 'node:path';
+import { loadApiKeysFile, loadConfig } from '../../config/index.js';
 import { newApiKey, startGateway } from '../../gateway/index.js';
 import { createLogger } from '../../observability/index.js';
 import { closeNats, connectNatsPatiently, logConnection } from '../../transport/index.js';
@@ -13,7 +14,7 @@ import { noPositionals, parseFlags } from '../args.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
 
-export const gatewayHelp = `Usage: switchyard gateway --config PATH [--listen HOST:PORT] [--nats URL,...] [--log-level L]
+export const gatewayHelp = `Usage: switchyard gateway --config PATH [--api-keys FILE] [--listen HOST:PORT] [--nats URL,...] [--log-level L]
        switchyard gateway key [--name NAME] [--tenant T] [--use-cases A,B] [--max-priority P] [--models M,N]
 
 Serves OpenAI's POST /v1/chat/completions and Anthropic's POST /v1/messages (plain and streaming),
@@ -22,6 +23,8 @@ nodes. Point an OpenAI SDK's baseURL at http://HOST:PORT/v1, or an Anthropic SDK
 http://HOST:PORT, with a key from the config's gateway.apiKeys.
 
   --config PATH     config with the API keys (default $SWITCHYARD_CONFIG, then ./switchyard.config.ts)
+  --api-keys FILE   JSON or YAML file of more keys, the same map as gateway.apiKeys (keys change
+                    more often than routes, and need not live in the fleet's config)
   --listen H:P      address to serve (default 127.0.0.1:8080; 0.0.0.0:8080 in a container)
   --nats URL,...    NATS servers (default $NATS_URL, then nats://127.0.0.1:4222)
   --log-level L     pino level of the JSON log on stdout (default info)
@@ -34,19 +37,23 @@ Anthropic), x-switchyard-deployment and x-switchyard-model.
 config, which holds only the key's SHA-256.
 `;
 
+export const gatewayFlags = {
+  config: { type: 'string' },
+  'api-keys': { type: 'string' },
+  listen: { type: 'string', default: '127.0.0.1:8080' },
+  nats: { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+} as const;
+
 export async function gateway(args: readonly string[], io: CliIo): Promise<ExitCode> {
   if (args[0] === 'key') return makeKey(args.slice(1), io);
-  const { values, positionals } = parseFlags('gateway', args, {
-    config: { type: 'string' },
-    listen: { type: 'string', default: '127.0.0.1:8080' },
-    nats: { type: 'string' },
-    'log-level': { type: 'string', default: 'info' },
-  });
+  const { values, positionals } = parseFlags('gateway', args, gatewayFlags);
   noPositionals('gateway', positionals);
   const { host, port } = parseListen(values.listen);
   const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env });
-  const keyCount = Object.keys(config.gateway.apiKeys).length;
-  if (keyCount === 0) io.stderr(`switchyard gateway: ${file} has no gateway.apiKeys, so every request will get 401; add one with \`switchyard gateway key\`.\n`);
+  const extraKeys = values['api-keys'] ? await loadApiKeysFile(path.resolve(io.cwd, values['api-keys']), config) : {};
+  const keyCount = Object.keys({ ...config.gateway.apiKeys, ...extraKeys }).length;
+  if (keyCount === 0) io.stderr(`switchyard gateway: ${file} has no gateway.apiKeys and no --api-keys file was given, so every request will get 401; make a key with \`switchyard gateway key\`.\n`);
   const log = createLogger({ level: values['log-level'], base: { component: 'gateway' } });
   const shutdown = io.shutdown ?? new Promise<never>(() => {});
   const nats = natsOptions(values.nats, io.env, 'switchyard-gateway');
@@ -58,7 +65,7 @@ export async function gateway(args: readonly string[], io: CliIo): Promise<ExitC
   });
   if (!connection) return ExitCode.Failed;
   logConnection(connection, log);
-  const running = await startGateway({ connection, config, host, port, log });
+  const running = await startGateway({ connection, config, host, port, log, extraKeys });
   io.stdout(`Gateway serving ${running.url} with ${keyCount} API key(s) from ${file}, over NATS ${connection.getServer()}. Ctrl-C stops.\n`);
   await shutdown;
   io.stdout('Stopping the gateway...\n');

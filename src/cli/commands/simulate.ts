@@ -41,18 +41,20 @@ function number(flag: string, value: string | undefined, fallback: number): numb
   return n;
 }
 
+export const simulateFlags = {
+  config: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '0' },
+  seed: { type: 'string', default: '1' },
+  latency: { type: 'string' },
+  'latency-scale': { type: 'string' },
+  'time-scale': { type: 'string' },
+  nats: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export async function simulate(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseFlags('simulate', args, {
-    config: { type: 'string' },
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '0' },
-    seed: { type: 'string', default: '1' },
-    latency: { type: 'string' },
-    'latency-scale': { type: 'string' },
-    'time-scale': { type: 'string' },
-    nats: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseFlags('simulate', args, simulateFlags);
   noPositionals('simulate', positionals);
   const port = number('--port', values.port, 0);
   if (!Number.isInteger(port) || port > 65535) throw new UsageError(`switchyard simulate: --port expects a port number, got "${values.port}"`);

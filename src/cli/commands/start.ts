@@ -11,6 +11,7 @@ import { startRouterNode } from '../../../actors/node.js';
 import { ConfigError, UsageError } from '../../domain/index.js';
 import { loadConfig, loadTrustedKeys, missingCredentials, secretResolver, type Config } from '../../config/index.js';
 import { createLogger } from '../../observability/index.js';
+import { configForSimulator, fetchSimulatorTarget, simulatorSecretsFor, type SimulatorTarget } from '../../simulator/index.js';
 import { environmentsOf } from '../../routing/index.js';
 import { closeNats, connectNatsPatiently, generateSigner, logConnection, signerFromSeed, TrustedRouters, type GossipSigner } from '../../transport/index.js';
 import { noPositionals, parseFlags } from '../args.js';
@@ -18,6 +19,7 @@ import { ExitCode, type CliIo } from '../io.js';
 import { natsOptions } from '../nats-options.js';
 
 export const startHelp = `Usage: switchyard start --config PATH --env NAME [--nats URL,...] [--node-id ID] [--grace-ms N] [--stay-drained]
+                        [--simulator URL]
 
 Runs one router node: takes requests from sy.req.<usecase> in the queue group sy-routers, routes
 them to the config's vendors, and drains on Ctrl-C or SIGTERM (no new requests; those in flight
@@ -32,24 +34,30 @@ ends the process the same way, unless --stay-drained.
   --grace-ms N    how long a drain waits for requests in flight (default 30000)
   --stay-drained  after a drain over NATS, keep the process up (idle) until Ctrl-C
   --log-level L   pino level of the JSON log on stdout: fatal, error, warn, info (default), debug, silent
+  --simulator URL route to the vendor simulator whose admin API is at URL (\`switchyard simulate\`),
+                  with its test credentials, instead of the config's real vendors
 
 The node signs its gossip with the NKey seed in $SWITCHYARD_NODE_SEED, else $NATS_NKEY_SEED (its NATS
 identity), and believes only peers whose public keys routers.trustedKeys lists (docs/deployment.md).
 `;
 
+export const startFlags = {
+  config: { type: 'string' },
+  env: { type: 'string' },
+  nats: { type: 'string' },
+  'node-id': { type: 'string' },
+  'grace-ms': { type: 'string', default: '30000' },
+  'stay-drained': { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'info' },
+  simulator: { type: 'string' },
+} as const;
+
 export async function start(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseFlags('start', args, {
-    config: { type: 'string' },
-    env: { type: 'string' },
-    nats: { type: 'string' },
-    'node-id': { type: 'string' },
-    'grace-ms': { type: 'string', default: '30000' },
-    'stay-drained': { type: 'boolean', default: false },
-    'log-level': { type: 'string', default: 'info' },
-  });
+  const { values, positionals } = parseFlags('start', args, startFlags);
   noPositionals('start', positionals);
-  const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env });
-  const environments = environmentsOf(config);
+  const loaded = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env });
+  const { file } = loaded;
+  const environments = environmentsOf(loaded.config);
   if (!values.env || !environments.includes(values.env)) {
     throw new UsageError(`switchyard start: --env must name an environment of the config; it routes: ${environments.join(', ')}`, 'Pass --env with one of those.');
   }
@@ -58,12 +66,16 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(values['log-level'])) throw new UsageError(`switchyard start: --log-level expects one of ${levels.join(', ')}, got "${values['log-level']}"`);
   const baseDir = path.dirname(file);
-  const { signer, trusted, nodeId } = await gossipIdentity(values['node-id'], config.routers, baseDir, io);
+  const { signer, trusted, nodeId } = await gossipIdentity(values['node-id'], loaded.config.routers, baseDir, io);
   const shutdown = io.shutdown ?? new Promise<never>(() => {});
   const log = createLogger({ level: values['log-level'], base: { node: nodeId } });
 
+  const target = values.simulator ? await reachSimulator(values.simulator, shutdown, io) : undefined;
+  if (values.simulator && !target) return ExitCode.Failed;
+  const config = target ? configForSimulator(loaded.config, target.endpoints) : loaded.config;
+  if (target) io.stdout(`Routing to the vendor simulator at ${values.simulator} with its test credentials, not to real vendors (drop --simulator for those).\n`);
   // Credentials first: a router missing some still serves the rest, and says which at once.
-  const missing = missingCredentials(config, io.env, baseDir);
+  const missing = target ? {} : missingCredentials(config, io.env, baseDir);
   for (const [vendorRegion, gaps] of Object.entries(missing)) {
     io.stderr(`switchyard start: ${vendorRegion} is unusable on this node: missing ${gaps.join(', ')}.\n`);
   }
@@ -87,7 +99,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<ExitCod
     connection,
     config,
     nodeId,
-    deps: { secrets: secretResolver(io.env, baseDir) },
+    deps: { secrets: target ? simulatorSecretsFor(config, target.credentials) : secretResolver(io.env, baseDir) },
     system: { environment: values.env },
     graceMs,
     log,
@@ -154,4 +166,19 @@ async function gossipIdentity(
   if (trusted.size === 0) io.stderr('switchyard start: routers.trustedKeys lists no router: this node will ignore every peer\'s gossip.\n');
   else if (bound === undefined) io.stderr(`switchyard start: routers.trustedKeys does not list this node's key; peers will ignore its gossip. Add ${nodeId}: ${signer.publicKey}\n`);
   return { signer, trusted, nodeId };
+}
+
+/** The simulator's endpoints and credentials, asked again every second until it answers (it may start after this node). */
+async function reachSimulator(url: string, shutdown: Promise<unknown>, io: CliIo): Promise<SimulatorTarget | undefined> {
+  let stopped = false;
+  void shutdown.then(() => (stopped = true));
+  for (let attempt = 1; !stopped; attempt++) {
+    try {
+      return await fetchSimulatorTarget(url);
+    } catch (error) {
+      if (attempt === 1) io.stderr(`switchyard start: the simulator at ${url} does not answer yet (${error instanceof Error ? error.message : String(error)}); retrying every second.\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+  return undefined;
 }
