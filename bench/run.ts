@@ -11,6 +11,7 @@ import * as decodingBench from './decoding.bench.js';
 import * as fleetFairnessBench from './fleet-fairness.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
+import * as overheadBench from './overhead.bench.js';
 import * as routingBench from './routing.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
@@ -20,6 +21,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   'fleet-fairness': fleetFairnessBench,
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
+  overhead: overheadBench,
   routing: routingBench,
 };
 
