@@ -61,7 +61,7 @@ async function child(args: string[], env: Record<string, string>, ready: RegExp,
   let stderr = '';
   proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (l) => ready.test(l) && resolve(l));
+    createInterface({ input: proc.stdout }).on('line', (l) => ready.test(l) && resolve(l));
     proc.once('exit', (code) => reject(new Error(`switchyard ${args[0]} exited with ${code}: ${stderr}`)));
   });
   return { process: proc, line };
