@@ -6,6 +6,7 @@
 import type { ServedBy } from '../client/index.js';
 import type { CanonicalResponse } from '../domain/index.js';
 import { AnthropicStreamEncoder, formatSse } from '../vendors/anthropic/stream.js';
+import { valueAt } from '../vendors/openai/request-issues.js';
 import { fromAnthropicRequest, toAnthropicResponse } from '../vendors/anthropic/translate.js';
 import { AnthropicRequestSchema } from '../vendors/anthropic/wire.js';
 import type { ParsedCall } from './endpoint.js';
@@ -40,7 +41,9 @@ export function parseMessages(json: unknown): ParsedCall | Problem {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const param = issue?.path.map(String).join('.') || undefined;
-    return problem('invalid_request', 'invalid_request', issue?.message ?? 'invalid body', { param });
+    // As Anthropic words it: `max_tokens: Field required`.
+    const missing = issue?.code === 'invalid_type' && valueAt(json, issue.path) === undefined;
+    return problem('invalid_request', 'invalid_request', missing ? 'Field required' : (issue?.message ?? 'invalid body'), { param });
   }
   const body = parsed.data;
   try {

@@ -37,7 +37,7 @@ export function resolveCaller(config: Config, key: KeyHolder, headers: IncomingH
   if (!key.useCases.includes(useCase)) {
     return problem('permission', 'use_case_not_allowed', `the key "${key.name}" may not speak as use case "${useCase}"; it may use ${key.useCases.join(', ')}`, { param: USE_CASE_HEADER });
   }
-  if (!(model in config.models)) {
+  if (!Object.hasOwn(config.models, model)) {
     return problem('not_found', 'model_not_found', `no model "${model}"; this gateway serves ${allowedModels(config, key).join(', ')} (GET /v1/models lists them)`, { param: 'model' });
   }
   if (key.models && !key.models.includes(model)) {

@@ -3,7 +3,6 @@
  * first (nothing is read for a stranger), then the body within its limit, then the API's own
  * parse, then what the key may do with the model and use case, and only then a request on NATS.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import type { CanonicalRequest } from '../domain/index.js';
@@ -11,7 +10,7 @@ import { authenticate, isProblem, resolveCaller } from './caller.js';
 import { readJsonBody } from './http.js';
 import type { ApiKeys } from './keys.js';
 import type { Problem } from './problems.js';
-import { relay, sendProblem, type AnswerShape, type ApiShape, type Exchange, type RelayOptions } from './relay.js';
+import { openExchange, relay, sendProblem, type AnswerShape, type ApiShape, type Exchange, type RelayOptions } from './relay.js';
 
 export interface ParsedCall {
   request: CanonicalRequest;
@@ -34,7 +33,7 @@ export async function serveCompletion(
   shape: ApiShape,
   parse: (json: unknown) => ParsedCall | Problem,
 ): Promise<void> {
-  const x: Exchange = { req, res, requestId: randomUUID(), shape };
+  const x = openExchange(req, res, shape);
   const key = authenticate(context.keys, req.headers);
   if (isProblem(key)) return refuse(x, key);
   const body = await readJsonBody(req, context.maxBodyBytes);

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyEntry, GatewayConfig } from '../config/index.js';
+import { UsageError } from '../domain/index.js';
 
 export interface KeyHolder extends ApiKeyEntry {
   /** The key's name in the config: what logs and errors may show. */
@@ -28,8 +29,17 @@ export function newApiKey(): { key: string; sha256: string } {
 export class ApiKeys {
   private readonly byHash = new Map<string, KeyHolder>();
 
+  /** `extra` (a keys file, dev's key) may neither rename nor replace a key of the config: each is refused. */
   constructor(gateway: GatewayConfig, extra: Record<string, ApiKeyEntry> = {}) {
-    for (const [name, entry] of Object.entries({ ...gateway.apiKeys, ...extra })) this.byHash.set(entry.sha256, { ...entry, name });
+    const names = new Set<string>();
+    for (const [name, entry] of [...Object.entries(gateway.apiKeys), ...Object.entries(extra)]) {
+      const other = this.byHash.get(entry.sha256);
+      if (names.has(name) || other) {
+        throw new UsageError(`API key "${name}" clashes with ${other ? `key "${other.name}", which has the same hash` : 'another key of that name'}`, 'Give each key its own name and its own key, in the config and the --api-keys file together.');
+      }
+      names.add(name);
+      this.byHash.set(entry.sha256, { ...entry, name });
+    }
   }
 
   get size(): number {

@@ -27,6 +27,8 @@ export interface Problem {
   /** A stable code: Switchyard's error code, or the gateway's own (`invalid_api_key`). */
   code: string;
   retryAfterMs?: number | undefined;
+  /** False when retrying cannot help (tells the SDKs not to). */
+  retryable?: boolean | undefined;
 }
 
 const STATUS: Record<ProblemKind, number> = {
@@ -42,7 +44,7 @@ const STATUS: Record<ProblemKind, number> = {
   timeout: 504,
 };
 
-export function problem(kind: ProblemKind, code: string, message: string, extra: Pick<Problem, 'param' | 'retryAfterMs'> = {}): Problem {
+export function problem(kind: ProblemKind, code: string, message: string, extra: Pick<Problem, 'param' | 'retryAfterMs' | 'retryable'> = {}): Problem {
   return { status: STATUS[kind], kind, code, message, ...extra };
 }
 
@@ -52,7 +54,6 @@ const KIND_OF: Partial<Record<ErrorCode, ProblemKind>> = {
   vendor_rejected: 'invalid_request',
   vendor_content_filter: 'invalid_request',
   no_route: 'not_found',
-  not_permitted: 'permission',
   rate_limited: 'rate_limited',
   vendor_rate_limited: 'rate_limited',
   vendor_quota_exhausted: 'rate_limited',
@@ -61,6 +62,7 @@ const KIND_OF: Partial<Record<ErrorCode, ProblemKind>> = {
   retry_budget_exhausted: 'overloaded',
   vendor_overloaded: 'overloaded',
   router_unavailable: 'unavailable',
+  vendor_unavailable: 'unavailable',
   deadline_exceeded: 'timeout',
   router_timeout: 'timeout',
   vendor_timeout: 'timeout',
@@ -69,7 +71,11 @@ const KIND_OF: Partial<Record<ErrorCode, ProblemKind>> = {
 /** A retry-after for the kinds that are worth retrying soon and carry no figure of their own. */
 const DEFAULT_RETRY_AFTER_MS: Partial<Record<ProblemKind, number>> = { overloaded: 1_000, unavailable: 1_000, rate_limited: 1_000 };
 
-/** The problem a failed request is: from a router node's reply, or the client library's own error. */
+/**
+ * The problem a failed request is: from a router node's reply, or the client library's own error.
+ * `not_permitted` is the gateway's own NATS account refused, so it is the operator's to fix, a 5xx,
+ * not the caller's 403.
+ */
 export function problemOf(error: unknown): Problem {
   const failure = failureOf(error);
   const kind = KIND_OF[failure.code] ?? 'server';
@@ -77,13 +83,14 @@ export function problemOf(error: unknown): Problem {
   return problem(kind, failure.code, `${failure.message}.${hint}`.replace(/\.\.(\s|$)/, '.$1'), {
     param: failure.field,
     retryAfterMs: failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS[kind],
+    retryable: failure.retryable,
   });
 }
 
-function failureOf(error: unknown): Pick<Failure, 'code' | 'message' | 'retryAfterMs' | 'field'> {
+function failureOf(error: unknown): Pick<Failure, 'code' | 'message' | 'retryAfterMs' | 'field'> & { retryable?: boolean | undefined } {
   if (error instanceof SwitchyardError) {
-    const { retryAfterMs, field } = error as Partial<Failure>;
-    return { code: error.code, message: error.message, retryAfterMs, field };
+    const { retryAfterMs, field, retryable } = error as Partial<Failure>;
+    return { code: error.code, message: error.message, retryAfterMs, field, retryable };
   }
   return { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error) };
 }

@@ -17,7 +17,7 @@ import { ApiKeys } from './keys.js';
 import { openaiShape, parseChatCompletion } from './openai.js';
 import { problem } from './problems.js';
 import { Readiness } from './readiness.js';
-import { sendProblem, type ApiShape } from './relay.js';
+import { openExchange, sendProblem, type ApiShape } from './relay.js';
 
 export interface GatewayOptions {
   connection: NatsConnection;
@@ -72,18 +72,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const readiness = new Readiness(options.connection);
   const context: EndpointContext = { config: options.config, keys, relay: { client, stallMs: limits.stallMs }, maxBodyBytes: limits.maxBodyBytes };
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      options.log?.error({ err: error, path: req.url }, 'gateway request failed');
-      sendJson(res, 500, openaiShape.errorBody(problem('server', 'internal', 'the gateway failed to handle this request; retry it'), ''));
+  // Node checks the header and request timeouts on this interval (30 s by default), so it is short.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    // Anthropic's SDKs always send anthropic-version; everything else is answered as OpenAI would.
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const shape = MESSAGES_PATHS.has(path) || req.headers['anthropic-version'] ? anthropicShape : openaiShape;
+    route(req, res, path, shape).catch((error: unknown) => {
+      // A client that left mid-upload makes the body read throw: nobody to answer, nothing to alarm.
+      if (req.destroyed || res.destroyed) return options.log?.debug({ err: error, path }, 'gateway client left before its answer');
+      options.log?.error({ err: error, path }, 'gateway request failed');
+      sendProblem(openExchange(req, res, shape), problem('server', 'internal', 'the gateway failed to handle this request; retry it, and report it if it keeps failing'));
     });
   });
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, shape: ApiShape): Promise<void> {
     const method = req.method ?? 'GET';
     if (path === '/healthz') return sendJson(res, 200, { ok: true });
     if (path === '/readyz') {
@@ -92,18 +97,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     if (method === 'POST' && CHAT_PATHS.has(path)) return serveCompletion(context, req, res, openaiShape, parseChatCompletion);
     if (method === 'POST' && MESSAGES_PATHS.has(path)) return serveCompletion(context, req, res, anthropicShape, parseMessages);
-    // Anthropic's SDKs always send anthropic-version; anything else is answered as OpenAI would.
-    const shape = req.headers['anthropic-version'] ? anthropicShape : openaiShape;
     if (method === 'GET' && MODELS_PATHS.has(path)) return listModels(req, res, shape);
-    const known = CHAT_PATHS.has(path) || MESSAGES_PATHS.has(path) || MODELS_PATHS.has(path);
-    const p = known
-      ? problem('invalid_request', 'method_not_allowed', `${method} is not served at ${path}`)
-      : problem('not_found', 'not_found', `no route ${method} ${path}; the gateway serves POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /healthz and GET /readyz`);
-    sendProblem({ req, res, requestId: '', shape }, known ? { ...p, status: 405 } : p);
+    const x = openExchange(req, res, shape, '');
+    if (CHAT_PATHS.has(path) || MESSAGES_PATHS.has(path)) {
+      return sendProblem(x, { ...problem('invalid_request', 'method_not_allowed', `${method} is not served at ${path}; send the request with POST`), status: 405 });
+    }
+    sendProblem(x, problem('not_found', 'not_found', `no route ${method} ${path}; the gateway serves POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /healthz and GET /readyz`));
   }
 
   function listModels(req: IncomingMessage, res: ServerResponse, shape: ApiShape): void {
-    const x = { req, res, requestId: '', shape };
+    const x = openExchange(req, res, shape, '');
     const key = authenticate(keys, req.headers);
     if (isProblem(key)) return sendProblem(x, key);
     const models = allowedModels(options.config, key);
@@ -114,13 +117,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'switchyard' })) });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // A port already taken: the caller may try another, and must not inherit this client.
+    await client.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

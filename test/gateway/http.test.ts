@@ -56,6 +56,21 @@ describe('bad input gets a 400 naming the field, in the API\'s own shape', () =>
     expect(res.json.error.message).toContain(field);
   });
 
+  it('words a missing field as Anthropic does', async () => {
+    const res = await post('/v1/messages', { model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'hi' }] }, { 'x-api-key': APP_KEY });
+    expect(res.json.error.message).toBe('max_tokens: Field required');
+  });
+
+  it('refuses to start with a key that clashes with one of the config', async () => {
+    const clash = { app: { ...fx.config.gateway.apiKeys.app!, tenant: 'translation-worker' } };
+    const nc = await connect({ servers: fx.nats.url });
+    try {
+      await expect(startGateway({ connection: nc, config: fx.config, extraKeys: clash })).rejects.toThrow(/API key "app" clashes with key "app"/);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('refuses a body over the limit with 413 before reading it all', async () => {
     const res = await post('/v1/chat/completions', chat({ messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }));
     expect(res.status).toBe(413);
@@ -68,6 +83,11 @@ describe('bad input gets a 400 naming the field, in the API\'s own shape', () =>
     expect(model.json.error).toMatchObject({ code: 'model_not_found', param: 'model' });
     const route = await fetch(`${fx.gateway.url}/v2/anything`);
     expect(route.status).toBe(404);
+    // A name every object inherits is no model either.
+    expect((await post('/v1/chat/completions', chat({ model: 'constructor' }))).status).toBe(404);
+    const method = await fetch(`${fx.gateway.url}/v1/messages`, { headers: { 'x-api-key': APP_KEY } });
+    expect(method.status).toBe(405);
+    expect(method.headers.get('allow')).toBe('POST');
     const anonymous = await post('/v1/chat/completions', chat(), { 'content-type': 'application/json' });
     expect(anonymous.status).toBe(401);
     expect(anonymous.json.error.code).toBe('missing_api_key');
@@ -99,6 +119,8 @@ describe('failures are statuses until the first token', () => {
     expect(res.status).toBe(504);
     expect(res.json.error.type).toBe('timeout_error');
     expect(res.headers.get('x-switchyard-error')).toBe('deadline_exceeded');
+    // The SDKs would otherwise try twice more, tripling the caller's deadline.
+    expect(res.headers.get('x-should-retry')).toBe('false');
   });
 });
 

@@ -24,7 +24,8 @@ export function describeRequestIssue(issue: z.core.$ZodIssue | undefined, body: 
   return { message: `Invalid value for '${param || 'body'}': ${issue.message}`, param: param || null, code: 'invalid_value' };
 }
 
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a zod issue's path, or undefined where the body has none. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let at = value;
   for (const key of path) {
     if (typeof at !== 'object' || at === null) return undefined;
