@@ -5,7 +5,7 @@
  * arithmetic is tested on its own.
  */
 import type { Digest, WindowCounts } from '../src/transport/gossip-schema.js';
-import type { Outcome } from '../machines/health.machine.js';
+import { countOutcomes, type OutcomeWindow } from '../machines/outcome-window.js';
 
 /** What the health machine's `peer.counts` event carries. */
 export interface PeerCounts {
@@ -67,16 +67,9 @@ export function mergedTtft(local: number | undefined, localSamples: number, peer
 }
 
 /** Our own outcomes inside the window, as a digest reports them. */
-export function windowCounts(outcomes: readonly Outcome[], throttles: readonly number[], now: number, windowMs: number): WindowCounts {
+export function windowCounts(outcomes: OutcomeWindow, throttles: readonly number[], now: number, windowMs: number): WindowCounts {
   const since = now - windowMs;
-  let requests = 0;
-  let faults = 0;
-  for (const o of outcomes) {
-    if (o.at <= since) continue;
-    requests++;
-    if (o.fault) faults++;
-  }
-  return { requests, faults, throttles: throttles.filter((at) => at > since).length };
+  return { ...countOutcomes(outcomes, now, windowMs), throttles: throttles.filter((at) => at > since).length };
 }
 
 export function samePeerCounts(a: PeerCounts, b: PeerCounts): boolean {

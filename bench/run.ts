@@ -9,6 +9,7 @@ import * as capacityBench from './capacity.bench.js';
 import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
 import * as fleetFairnessBench from './fleet-fairness.bench.js';
+import * as healthWindowBench from './health-window.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as overheadBench from './overhead.bench.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   config: configBench,
   decoding: decodingBench,
   'fleet-fairness': fleetFairnessBench,
+  'health-window': healthWindowBench,
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
   overhead: overheadBench,

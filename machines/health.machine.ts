@@ -16,6 +16,7 @@
 import { assign, setup } from 'xstate';
 import type { FailureClass } from '../src/domain/index.js';
 import { emptyEwma, observeAverage, observeEwma, pushSample, type PeakEwma } from './estimators.js';
+import { countOutcomes, emptyWindow, recordOutcome, type OutcomeWindow } from './outcome-window.js';
 
 export interface HealthPolicy {
   /** Consecutive faults that open the breaker at once. */
@@ -64,17 +65,12 @@ export const FAULT_PENALTY_MS = 5_000;
  */
 export const MAX_FAULT_PENALTY_MS = 600_000;
 
-export interface Outcome {
-  at: number;
-  fault: boolean;
-}
-
 export interface HealthContext {
   id: string;
   policy: HealthPolicy;
   consecutiveFaults: number;
   /** Local outcomes inside the window: requests that said something about health. */
-  outcomes: Outcome[];
+  outcomes: OutcomeWindow;
   /** Fleet-wide window counts reported by peers (not including ours). */
   peers: { requests: number; faults: number };
   /**
@@ -144,18 +140,14 @@ function nextRandom(seed: number): { seed: number; value: number } {
   return { seed: next, value: next / 4294967296 };
 }
 
-function windowed(context: HealthContext, at: number): Outcome[] {
-  return context.outcomes.filter((o) => o.at > at - context.policy.windowMs);
-}
-
 /** Fault share over the window, fleet-wide; undefined below the minimum volume. */
 export function faultRate(context: HealthContext, minVolume = context.policy.minVolume): number | undefined {
-  const local = windowed(context, context.now);
+  const local = countOutcomes(context.outcomes, context.now, context.policy.windowMs);
   const peerRequests = Math.max(0, context.peers.requests - context.peerBaseline.requests);
   const peerFaults = Math.max(0, context.peers.faults - context.peerBaseline.faults);
-  const requests = local.length + peerRequests;
+  const requests = local.requests + peerRequests;
   if (requests < minVolume) return undefined;
-  return (local.filter((o) => o.fault).length + peerFaults) / requests;
+  return (local.faults + peerFaults) / requests;
 }
 
 function isFault(event: HealthEvent): boolean {
@@ -184,12 +176,12 @@ export const healthMachine = setup({
     record: assign(({ context, event }) => {
       if (event.type !== 'outcome.success' && event.type !== 'outcome.failure') return {};
       const now = Math.max(context.now, event.at);
-      const base = { now, outcomes: windowed(context, now) };
+      const base = { now };
       if (event.type === 'outcome.success') {
         return {
           ...base,
           consecutiveFaults: 0,
-          outcomes: [...base.outcomes, { at: event.at, fault: false }],
+          outcomes: recordOutcome(context.outcomes, event.at, false),
           ttft: event.ttftMs === undefined ? context.ttft : observeEwma(context.ttft, event.ttftMs, event.at),
           ttftSamples: event.ttftMs === undefined ? context.ttftSamples : pushSample(context.ttftSamples, event.ttftMs),
           tokensPerSecond: event.tokensPerSecond === undefined ? context.tokensPerSecond : observeAverage(context.tokensPerSecond, event.tokensPerSecond),
@@ -200,12 +192,12 @@ export const healthMachine = setup({
       if (event.failureClass === 'capacity') {
         // A capacity signal holds traffic back until the vendor's retry-after; it is not a fault.
         const until = event.at + (event.retryAfterMs ?? 1000);
-        return { ...base, outcomes: [...base.outcomes, { at: event.at, fault: false }], throttledUntil: Math.max(context.throttledUntil ?? 0, until) };
+        return { ...base, outcomes: recordOutcome(context.outcomes, event.at, false), throttledUntil: Math.max(context.throttledUntil ?? 0, until) };
       }
       return {
         ...base,
         consecutiveFaults: context.consecutiveFaults + 1,
-        outcomes: [...base.outcomes, { at: event.at, fault: true }],
+        outcomes: recordOutcome(context.outcomes, event.at, true),
         lastFault: { code: event.code, at: event.at },
         // A fault counts as a very slow answer, so latency routing moves away before the breaker opens.
         ttft: observeEwma(context.ttft, Math.min(MAX_FAULT_PENALTY_MS, Math.max(2 * (context.ttft.value ?? 0), FAULT_PENALTY_MS)), event.at),
@@ -236,7 +228,7 @@ export const healthMachine = setup({
     returnProbe: assign(({ context }) => ({ probesLeft: Math.min(context.policy.probes, context.probesLeft + 1) })),
     countProbeSuccess: assign(({ context }) => ({ probesSucceeded: context.probesSucceeded + 1 })),
     // A recovered deployment starts a clean window: the faults that opened it are history.
-    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: [], peerBaseline: { ...context.peers } })),
+    startRamp: assign(({ context }) => ({ rampStartedAt: context.now, openings: 0, persistent: false, probesLeft: 0, outcomes: emptyWindow(context.policy.windowMs), peerBaseline: { ...context.peers } })),
     endRamp: assign({ rampStartedAt: undefined }),
     probeFailed: assign(({ context }) => (context.openReason === 'persistent' ? {} : { openReason: 'consecutive' as const })),
     setPeers: assign(({ context, event }) => {
@@ -277,7 +269,7 @@ export const healthMachine = setup({
     id: input.id,
     policy: { ...DEFAULT_HEALTH_POLICY, ...input.policy },
     consecutiveFaults: 0,
-    outcomes: [],
+    outcomes: emptyWindow({ ...DEFAULT_HEALTH_POLICY, ...input.policy }.windowMs),
     peers: { requests: 0, faults: 0 },
     peerBaseline: { requests: 0, faults: 0 },
     openings: 0,
