@@ -11,7 +11,7 @@ import type { Config } from '../src/config/index.js';
 import { estimatedTokens, type AdmitResult, type Reservation, type TenantLimits } from '../src/capacity/index.js';
 import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority } from '../src/domain/index.js';
 import { planRequest, resolveRoute, type Candidate, type DeploymentView } from '../src/routing/index.js';
-import type { VendorAdapter } from '../src/vendors/index.js';
+import { STOPPED, type VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
 import type { TenantDoor } from './tenant-door.js';
@@ -167,7 +167,7 @@ export function attemptActor(scope: RequestScope) {
             if (input.candidate.prefill) {
               const message = `the stream crawled at ${crawling.toFixed(1)} tokens/s, far below ${deployment.id}'s usual pace`;
               fleet.report(deployment.id, { type: 'outcome.failure', at: fleet.now(), failureClass: 'fault', code: ErrorCode.VendorTimeout });
-              controller.abort();
+              controller.abort(STOPPED);
               sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.VendorTimeout, message, failureClass: 'fault', retryable: true } });
               return;
             }
@@ -203,7 +203,7 @@ export function attemptActor(scope: RequestScope) {
       }
     })();
     return () => {
-      controller.abort();
+      controller.abort(STOPPED);
       // An answer that ended is done at the vendor too. One cut short (a hedge that lost, a
       // cancel) still holds its seat there until the connection closes: release when the call settles.
       if (ended) release();
