@@ -80,7 +80,7 @@ export function problemOf(error: unknown): Problem {
   const failure = failureOf(error);
   const kind = KIND_OF[failure.code] ?? 'server';
   const hint = error instanceof SwitchyardError ? ` ${error.hint}` : '';
-  return problem(kind, failure.code, `${failure.message}.${hint}`.replace(/\.\.(\s|$)/, '.$1'), {
+  return problem(kind, failure.code, `${failure.message.replace(/\.$/, '')}.${hint}`, {
     param: failure.field,
     retryAfterMs: failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS[kind],
     retryable: failure.retryable,

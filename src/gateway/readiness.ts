@@ -17,8 +17,17 @@ const PING_TIMEOUT_MS = 500;
 
 export class Readiness {
   private last: { at: number; report: Promise<ReadinessReport> } | undefined;
+  /** Off between a disconnect and the reconnect: a request then waits in the client's buffer, it does not fail. */
+  private connected = true;
 
-  constructor(private readonly nc: NatsConnection) {}
+  constructor(private readonly nc: NatsConnection) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'reconnect') this.connected = true;
+      }
+    })();
+  }
 
   check(now = Date.now()): Promise<ReadinessReport> {
     if (this.last && now - this.last.at < FRESH_MS) return this.last.report;
@@ -28,12 +37,12 @@ export class Readiness {
   }
 
   private async probe(): Promise<ReadinessReport> {
-    if (this.nc.isClosed()) return { ready: false, nats: 'disconnected', routers: 'none answered' };
+    if (this.nc.isClosed() || !this.connected) return { ready: false, nats: 'disconnected', routers: 'none answered' };
     try {
       await this.nc.request(`${SERVICE_API_PREFIX}.PING.${ROUTER_SERVICE_NAME}`, undefined, { timeout: PING_TIMEOUT_MS });
       return { ready: true, nats: 'connected', routers: 'answering' };
     } catch {
-      return { ready: false, nats: this.nc.isClosed() ? 'disconnected' : 'connected', routers: 'none answered' };
+      return { ready: false, nats: this.nc.isClosed() || !this.connected ? 'disconnected' : 'connected', routers: 'none answered' };
     }
   }
 }

@@ -52,8 +52,7 @@ export async function gateway(args: readonly string[], io: CliIo): Promise<ExitC
   const { host, port } = parseListen(values.listen);
   const { config, file } = await loadConfig({ flag: values.config, cwd: io.cwd, env: io.env });
   const extraKeys = values['api-keys'] ? await loadApiKeysFile(path.resolve(io.cwd, values['api-keys']), config) : {};
-  const keyCount = Object.keys({ ...config.gateway.apiKeys, ...extraKeys }).length;
-  if (keyCount === 0) io.stderr(`switchyard gateway: ${file} has no gateway.apiKeys and no --api-keys file was given, so every request will get 401; make a key with \`switchyard gateway key\`.\n`);
+  if (Object.keys(config.gateway.apiKeys).length + Object.keys(extraKeys).length === 0) io.stderr(`switchyard gateway: ${file} has no gateway.apiKeys and no --api-keys file was given, so every request will get 401; make a key with \`switchyard gateway key\`.\n`);
   const log = createLogger({ level: values['log-level'], base: { component: 'gateway' } });
   const shutdown = io.shutdown ?? new Promise<never>(() => {});
   const nats = natsOptions(values.nats, io.env, 'switchyard-gateway');
@@ -66,7 +65,7 @@ export async function gateway(args: readonly string[], io: CliIo): Promise<ExitC
   if (!connection) return ExitCode.Failed;
   logConnection(connection, log);
   const running = await startGateway({ connection, config, host, port, log, extraKeys });
-  io.stdout(`Gateway serving ${running.url} with ${keyCount} API key(s) from ${file}, over NATS ${connection.getServer()}. Ctrl-C stops.\n`);
+  io.stdout(`Gateway serving ${running.url} with ${running.keys} API key(s) from ${file}, over NATS ${connection.getServer()}. Ctrl-C stops.\n`);
   await shutdown;
   io.stdout('Stopping the gateway...\n');
   await running.close();
