@@ -4,10 +4,11 @@
  * node; only the node holding the id acts, and only when the message carries the caller's token,
  * compared in constant time. A finished request stays a short while so a caller who missed its
  * end (a NATS restart) can still ask for it; finished requests are bounded in number and bytes,
- * so no stranger can make this table grow without end.
+ * so no stranger can make this table grow without end. One timer says every held request is alive
+ * (a keepalive to each caller every `KEEPALIVE_MS`), not one timer per request.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { CancelSchema, ReplayRequestSchema, ReplyLog, type Publish } from '../src/transport/index.js';
+import { CancelSchema, KEEPALIVE_MS, ReplayRequestSchema, ReplyLog, type Publish } from '../src/transport/index.js';
 
 export interface HeldRequest {
   readonly requestId: string;
@@ -42,7 +43,10 @@ export class HeldRequests {
   /** Finished entries in the order they finished (a Map keeps insertion order). */
   private readonly finished = new Map<string, Entry>();
   private finishedBytes = 0;
+  /** Requests being worked on, which the keepalive timer speaks for. */
+  private readonly live = new Set<Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly keepalive: NodeJS.Timeout;
 
   constructor(
     private readonly node: string,
@@ -52,6 +56,10 @@ export class HeldRequests {
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, limits.retentionMs / 4));
     this.sweeper.unref();
+    this.keepalive = setInterval(() => {
+      for (const entry of this.live) entry.log.keepalive();
+    }, KEEPALIVE_MS);
+    this.keepalive.unref();
   }
 
   /** Whether a request of this id is being worked on here now. */
@@ -65,6 +73,7 @@ export class HeldRequests {
     this.forget(requestId);
     const entry: Entry = { requestId, log: new ReplyLog(requestId, this.node, inbox, this.publish), controller: new AbortController(), token: Buffer.from(token), finishedAt: undefined };
     this.entries.set(requestId, entry);
+    this.live.add(entry);
     return entry;
   }
 
@@ -72,6 +81,7 @@ export class HeldRequests {
     const entry = this.entries.get(requestId);
     if (!entry || entry.finishedAt !== undefined) return;
     entry.finishedAt = this.now();
+    this.live.delete(entry);
     this.finished.set(requestId, entry);
     this.finishedBytes += entry.log.bytes;
     this.sweep();
@@ -100,6 +110,7 @@ export class HeldRequests {
 
   stop(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.keepalive);
   }
 
   private check<T extends { token: string }>(entry: Entry, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, data: Uint8Array, use?: (body: T) => void): ControlRefusal | undefined {

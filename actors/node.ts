@@ -22,7 +22,6 @@ import {
   DrainCommandSchema,
   generateSigner,
   isInboxSubject,
-  KEEPALIVE_MS,
   readRequest,
   randomToken,
   ReplyLog,
@@ -236,7 +235,6 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
 
   async function run(entry: HeldRequest, request: CanonicalRequest, head: RequestHeaders, useCase: string): Promise<void> {
     const { log: replies, requestId } = entry;
-    const keepalive = setInterval(() => replies.keepalive(), KEEPALIVE_MS);
     const started = Date.now();
     const startedNs = process.hrtime.bigint();
     let outcome: string = 'ok';
@@ -268,7 +266,6 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     } catch (error) {
       fail(replyError(error));
     } finally {
-      clearInterval(keepalive);
       held.finish(requestId);
       counts.inFlight--;
       if (outcome !== 'ok') counts.failed++;

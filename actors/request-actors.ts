@@ -49,48 +49,50 @@ function expectedOutputTokens(request: CanonicalRequest): number {
   return Math.min(request.maxTokens, 300);
 }
 
-export function chooseActor(scope: RequestScope) {
-  return fromPromise<ChooseOutput, ChooseInput>(async ({ input, signal }) => {
-    const { config, fleet } = scope;
-    const model = input.request.model;
-    if (!resolveRoute(config, model, scope.environment, scope.useCase)) return { kind: 'none', reason: 'no_route' } as const;
-    if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' } as const;
-    const tokens = estimatedTokens(input.request);
-    const waitUntil = fleet.now() + scope.queueWaitMs;
-    for (let again = false; ; again = true) {
-      const views = fleet.views();
-      let plan = planRequest(model, {
-        views,
-        now: fleet.now(),
-        random: scope.random,
-        excluded: new Set(input.tried),
-        expectedOutputTokens: expectedOutputTokens(input.request),
-        routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
-        fallbackOf: (m) => config.models[m]?.fallback,
-      });
-      // A resumed stream continues the same answer, so only deployments that take a prefill will do.
-      if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
-      if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-      const admitted = admitFirst(scope, plan, views, tokens, again);
-      if ('candidate' in admitted) {
-        const { candidate: first, reservation } = admitted;
-        fleet.takeProbe(first.deployment);
-        const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment), p95TtftMs: fleet.p95TtftMs(c.deployment) });
-        // A hedge is offered only while the budget could pay for it, so a spent budget costs no deployment its turn.
-        const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
-        return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
-      }
-      // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
-      // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
-      // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
-      if (admitted.tenantBound && again) scope.queue.released();
-      const outcome = admitted.overShare ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal, admitted.tenantBound ? scope.tenant.name : undefined);
-      if (outcome === 'woken') continue;
-      if (admitted.overShare) scope.door.close(scope.pool, scope.tenant.name, { code: ErrorCode.RateLimited, message: admitted.message, retryable: true, retryAfterMs: admitted.retryAfterMs });
-      return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;
+/** The scope the router system put in the request machine's input. */
+const scopeOf = (input: { scope?: unknown }): RequestScope => input.scope as RequestScope;
+
+export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input, signal }) => {
+  const scope = scopeOf(input);
+  const { config, fleet } = scope;
+  const model = input.request.model;
+  if (!resolveRoute(config, model, scope.environment, scope.useCase)) return { kind: 'none', reason: 'no_route' } as const;
+  if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' } as const;
+  const tokens = estimatedTokens(input.request);
+  const waitUntil = fleet.now() + scope.queueWaitMs;
+  for (let again = false; ; again = true) {
+    const views = fleet.views();
+    let plan = planRequest(model, {
+      views,
+      now: fleet.now(),
+      random: scope.random,
+      excluded: new Set(input.tried),
+      expectedOutputTokens: expectedOutputTokens(input.request),
+      routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
+      fallbackOf: (m) => config.models[m]?.fallback,
+    });
+    // A resumed stream continues the same answer, so only deployments that take a prefill will do.
+    if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
+    if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
+    const admitted = admitFirst(scope, plan, views, tokens, again);
+    if ('candidate' in admitted) {
+      const { candidate: first, reservation } = admitted;
+      fleet.takeProbe(first.deployment);
+      const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment), p95TtftMs: fleet.p95TtftMs(c.deployment) });
+      // A hedge is offered only while the budget could pay for it, so a spent budget costs no deployment its turn.
+      const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
+      return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
     }
-  });
-}
+    // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
+    // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
+    // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
+    if (admitted.tenantBound && again) scope.queue.released();
+    const outcome = admitted.overShare ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal, admitted.tenantBound ? scope.tenant.name : undefined);
+    if (outcome === 'woken') continue;
+    if (admitted.overShare) scope.door.close(scope.pool, scope.tenant.name, { code: ErrorCode.RateLimited, message: admitted.message, retryable: true, retryAfterMs: admitted.retryAfterMs });
+    return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;
+  }
+});
 
 /** Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the tenant (its share, or this node's part of it) did. */
 type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean };
@@ -126,90 +128,89 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
   return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound };
 }
 
-export function attemptActor(scope: RequestScope) {
-  return fromCallback<AnyEventObject, AttemptInput>(({ input, sendBack }) => {
-    const { fleet } = scope;
-    const controller = new AbortController();
-    const deployment = fleet.deployment(input.candidate.deployment);
-    const adapter = deployment ? scope.adapters.get(deployment.vendorRegion) : undefined;
-    if (!deployment || !adapter) {
-      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.Internal, message: `no adapter for ${input.candidate.deployment}`, failureClass: 'config', retryable: true } });
-      return () => {};
-    }
-    if (input.candidate.hedge && scope.hedgeBudget && !scope.hedgeBudget.take()) {
-      const error: AttemptError = { code: ErrorCode.RateLimited, message: 'the hedge budget is spent', failureClass: 'capacity', retryable: true };
-      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error });
-      return () => {};
-    }
-    const reservation = reserve(scope, input);
-    if (!('id' in reservation)) {
-      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: reservation });
-      return () => {};
-    }
-    fleet.capacity.claim(reservation);
-    const release = () => fleet.capacity.release(reservation);
-    let ended = false;
-    void (async () => {
-      try {
-        const stream = await adapter.stream({ ...input.request, model: deployment.model }, { deployment, signal: controller.signal, idleTimeoutMs: scope.idleTimeoutMs });
-        // The vendor's rate-limit headers arrived with the response: heard now, before the next
-        // request is admitted, not when this stream ends.
-        fleet.capacity.heard(deployment.id, stream.metrics.capacity);
-        const used = { input: 0, output: 0 };
-        const crawl = new CrawlGuard(fleet.view(deployment.id)?.tokensPerSecond, scope.config.crawlGuard, fleet.now);
-        let crawlReported = false;
-        for await (const event of stream) {
-          const crawling = crawlReported ? undefined : crawl.observe(event);
-          if (crawling !== undefined) {
-            crawlReported = true;
-            fleet.report(deployment.id, { type: 'outcome.crawl', at: fleet.now() });
-            // Where the answer can resume elsewhere, it does; elsewhere it finishes as it is.
-            if (input.candidate.prefill) {
-              const message = `the stream crawled at ${crawling.toFixed(1)} tokens/s, far below ${deployment.id}'s usual pace`;
-              fleet.report(deployment.id, { type: 'outcome.failure', at: fleet.now(), failureClass: 'fault', code: ErrorCode.VendorTimeout });
-              controller.abort(STOPPED);
-              sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.VendorTimeout, message, failureClass: 'fault', retryable: true } });
-              return;
-            }
+export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input, sendBack }) => {
+  const scope = scopeOf(input);
+  const { fleet } = scope;
+  const controller = new AbortController();
+  const deployment = fleet.deployment(input.candidate.deployment);
+  const adapter = deployment ? scope.adapters.get(deployment.vendorRegion) : undefined;
+  if (!deployment || !adapter) {
+    sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.Internal, message: `no adapter for ${input.candidate.deployment}`, failureClass: 'config', retryable: true } });
+    return () => {};
+  }
+  if (input.candidate.hedge && scope.hedgeBudget && !scope.hedgeBudget.take()) {
+    const error: AttemptError = { code: ErrorCode.RateLimited, message: 'the hedge budget is spent', failureClass: 'capacity', retryable: true };
+    sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error });
+    return () => {};
+  }
+  const reservation = reserve(scope, input);
+  if (!('id' in reservation)) {
+    sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: reservation });
+    return () => {};
+  }
+  fleet.capacity.claim(reservation);
+  const release = () => fleet.capacity.release(reservation);
+  let ended = false;
+  void (async () => {
+    try {
+      const stream = await adapter.stream({ ...input.request, model: deployment.model }, { deployment, signal: controller.signal, idleTimeoutMs: scope.idleTimeoutMs });
+      // The vendor's rate-limit headers arrived with the response: heard now, before the next
+      // request is admitted, not when this stream ends.
+      fleet.capacity.heard(deployment.id, stream.metrics.capacity);
+      const used = { input: 0, output: 0 };
+      const crawl = new CrawlGuard(fleet.view(deployment.id)?.tokensPerSecond, scope.config.crawlGuard, fleet.now);
+      let crawlReported = false;
+      for await (const event of stream) {
+        const crawling = crawlReported ? undefined : crawl.observe(event);
+        if (crawling !== undefined) {
+          crawlReported = true;
+          fleet.report(deployment.id, { type: 'outcome.crawl', at: fleet.now() });
+          // Where the answer can resume elsewhere, it does; elsewhere it finishes as it is.
+          if (input.candidate.prefill) {
+            const message = `the stream crawled at ${crawling.toFixed(1)} tokens/s, far below ${deployment.id}'s usual pace`;
+            fleet.report(deployment.id, { type: 'outcome.failure', at: fleet.now(), failureClass: 'fault', code: ErrorCode.VendorTimeout });
+            controller.abort(STOPPED);
+            sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: { code: ErrorCode.VendorTimeout, message, failureClass: 'fault', retryable: true } });
+            return;
           }
-          if (event.type === 'usage') {
-            used.input = event.usage.inputTokens ?? used.input;
-            used.output = event.usage.outputTokens ?? used.output;
-          }
-          // The end may stop this attempt (and release it) before the loop goes on: settle first.
-          if (event.type === 'end') {
-            ended = true;
-            fleet.capacity.settle(reservation, used.input + used.output);
-          }
-          sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
         }
-        const metrics = stream.metrics;
-        fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });
-      } catch (error) {
-        // Stopped by the request machine (it won elsewhere, timed out or was cancelled): it reports why.
-        if (controller.signal.aborted) return;
-        const failure = attemptError(error);
-        if (error instanceof CredentialsMissingError) fleet.markUnusable(deployment.vendorRegion, error.message);
-        if (error instanceof VendorError) {
-          fleet.report(
-            deployment.id,
-            { type: 'outcome.failure', at: fleet.now(), failureClass: error.failureClass, code: error.code, persistent: error.persistent, retryAfterMs: error.retryAfterMs },
-            error.scope,
-          );
+        if (event.type === 'usage') {
+          used.input = event.usage.inputTokens ?? used.input;
+          used.output = event.usage.outputTokens ?? used.output;
         }
-        sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: failure });
-      } finally {
-        release();
+        // The end may stop this attempt (and release it) before the loop goes on: settle first.
+        if (event.type === 'end') {
+          ended = true;
+          fleet.capacity.settle(reservation, used.input + used.output);
+        }
+        sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
       }
-    })();
-    return () => {
-      controller.abort(STOPPED);
-      // An answer that ended is done at the vendor too. One cut short (a hedge that lost, a
-      // cancel) still holds its seat there until the connection closes: release when the call settles.
-      if (ended) release();
-    };
-  });
-}
+      const metrics = stream.metrics;
+      fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });
+    } catch (error) {
+      // Stopped by the request machine (it won elsewhere, timed out or was cancelled): it reports why.
+      if (controller.signal.aborted) return;
+      const failure = attemptError(error);
+      if (error instanceof CredentialsMissingError) fleet.markUnusable(deployment.vendorRegion, error.message);
+      if (error instanceof VendorError) {
+        fleet.report(
+          deployment.id,
+          { type: 'outcome.failure', at: fleet.now(), failureClass: error.failureClass, code: error.code, persistent: error.persistent, retryAfterMs: error.retryAfterMs },
+          error.scope,
+        );
+      }
+      sendBack({ type: 'attempt.failed', attemptId: input.attemptId, error: failure });
+    } finally {
+      release();
+    }
+  })();
+  return () => {
+    controller.abort(STOPPED);
+    // An answer that ended is done at the vendor too. One cut short (a hedge that lost, a
+    // cancel) still holds its seat there until the connection closes: release when the call settles.
+    if (ended) release();
+  };
+});
 
 /** The reservation choose made for this attempt, or a new one (a hedge is admitted as it starts). */
 function reserve(scope: RequestScope, input: AttemptInput): Reservation | AttemptError {

@@ -7,7 +7,7 @@ import { createActor, type Actor } from 'xstate';
 import type { Dispatcher } from 'undici';
 import { effectivePriority, poolFor, SHARED_POOL, tenantFor, type CapacityOptions } from '../src/capacity/index.js';
 import type { Config } from '../src/config/index.js';
-import { ErrorCode, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type Priority, type StreamEvent } from '../src/domain/index.js';
+import { ErrorCode, joinDeltas, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type Priority, type StreamEvent } from '../src/domain/index.js';
 import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
 import type { HealthPolicy } from '../machines/health.machine.js';
 import { requestMachine, type RequestEmitted, type RequestOutput } from '../machines/request.machine.js';
@@ -86,6 +86,9 @@ export interface RouterSystem {
   stop(): Promise<void>;
 }
 
+/** The request machine with its real actors, built once: each request's scope rides in its input. */
+const routedRequestMachine = requestMachine.provide({ actors: { choose: chooseActor, attempt: attemptActor } });
+
 export function createRouterSystem(config: Config, deps: RouterSystemDeps, options: RouterSystemOptions): RouterSystem {
   const now = deps.now ?? Date.now;
   const dispatcher = deps.dispatcher ?? createVendorDispatcher();
@@ -110,7 +113,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
   function start(request: CanonicalRequest, requestOptions: RequestOptions): RoutedStream {
     // The reader stopping early cancels the request; the actor it cancels is created below.
     const onReaderGone = { cancel: (): void => undefined };
-    const queue = new EventQueue<StreamEvent>(() => onReaderGone.cancel());
+    const queue = new EventQueue<StreamEvent>(() => onReaderGone.cancel(), joinDeltas);
     const refuse = (failure: Failure): RoutedStream => {
       queue.push({ type: 'error', error: failure });
       queue.close();
@@ -148,9 +151,9 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       hedgeBudget,
     };
     budget.deposit();
-    const machine = requestMachine.provide({ actors: { choose: chooseActor(scope), attempt: attemptActor(scope) } });
-    const requestActor = createActor(machine, {
+    const requestActor = createActor(routedRequestMachine, {
       input: {
+        scope,
         request,
         ttftLimitMs: options.ttftLimitMs ?? 10_000,
         deadlineMs: requestOptions.deadlineMs,

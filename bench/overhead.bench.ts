@@ -3,45 +3,56 @@
  * simulated vendor (the baseline), through the client library over NATS to a router node, and
  * through the HTTP gateway (OpenAI shape) over NATS to the same node. Every part is its own
  * process as in production (`switchyard simulate` answering at once, `switchyard start
- * --simulator`, `switchyard gateway`); this process only generates load. Open loop: requests
- * leave at a fixed rate, taking the three paths in turn, and each is timed from when it was due, so
- * a stall is counted, not hidden (no coordinated omission). Plain answers give latency; streams give the time to the first token.
- * Issue 12 sets the targets; this table is where they are measured. `RATE`, `SECONDS`, `ROUNDS`.
+ * --simulator`, `switchyard gateway`); this process only generates load.
+ *
+ * Two phases, each run ROUNDS times with the paths interleaved, figures the median of the rounds:
+ * latency under an open loop at RATE requests/s (plain: the whole answer; stream: the first
+ * token), and throughput under a closed loop of CONCURRENCY in flight (streams read to the end),
+ * with each process's resident memory sampled meanwhile. Issue 12 sets the targets.
+ * `PHASES=latency,saturation`, `RATE`, `SECONDS`, `CONCURRENCY`, `ROUNDS`;
+ * `ROUTER_NODE_ARGS` / `GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR'` profile those processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { createClient } from '../src/client/index.js';
 import { hashKey } from '../src/gateway/index.js';
 import { startNatsServer } from '../test/helpers/nats-server.js';
+import { closedLoop, median, openLoop, type Shot } from './harness/load.js';
+import { sampleMemory, switchyard, type Child } from './harness/processes.js';
 
 export interface Row {
+  phase: 'latency' | 'saturation';
   path: string;
   mode: 'plain' | 'stream';
   requests: number;
   ok: number;
-  /** Plain: the whole answer; stream: its first token. */
+  /** Latency: the whole answer (plain) or its first token (stream), from when it was due. */
   p50Ms: number;
   p99Ms: number;
-  /** Over the direct path's figure of the same mode and round. */
+  /** Over the direct path's median of the same phase and mode. */
   addedP50Ms: number;
   addedP99Ms: number;
+  /** Saturation: answers a second, the median round, with the slowest and fastest. */
+  perSecond: number | string;
+  perSecondRange: string;
+  routerMaxMb: number | string;
+  gatewayMaxMb: number | string;
+  load1: number;
 }
 
-/** Requests a second over all three paths together. */
-const RATE = Number(process.env.RATE ?? 150);
-const SECONDS = Number(process.env.SECONDS ?? 5);
-const ROUNDS = Number(process.env.ROUNDS ?? 1);
-/** `GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR'` profiles the gateway process. */
-const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const RATE = env('RATE', 250);
+const SECONDS = env('SECONDS', 5);
+const CONCURRENCY = env('CONCURRENCY', 50);
+const ROUNDS = env('ROUNDS', 3);
+const PHASES = (process.env.PHASES ?? 'latency,saturation').split(',');
+const nodeArgs = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
 const KEY = 'sk-sy-bench-overhead-key-000000000000000000000';
-const root = fileURLToPath(new URL('..', import.meta.url));
 /** The vendor sees its own model id; Switchyard's callers name the logical model. */
-const body = (model: string, stream: boolean) => ({ model, max_tokens: 16, messages: [{ role: 'user', content: 'How much does the router add?' }], stream });
+const body = (model: string, stream: boolean) => JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'How much does the router add?' }], stream });
+const canonical = { model: 'gpt-4.1', maxTokens: 16, messages: [{ role: 'user' as const, content: 'How much does the router add?' }] };
 
 const config = {
   vendorRegions: {
@@ -52,124 +63,157 @@ const config = {
   },
   models: { 'gpt-4.1': {} },
   routes: { GPT_4_1: { bench: 'openai' } },
+  routers: { maxInFlight: 10_000 },
   gateway: { apiKeys: { bench: { sha256: hashKey(KEY), useCases: ['otherwise'], maxPriority: 'critical' } } },
 };
 
-/** A child `switchyard` process, resolved with its first stdout line matching `ready`. */
-async function child(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ process: ChildProcess; line: string }> {
-  const proc = spawn(process.execPath, [...nodeArgs, 'bin/switchyard.js', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout }).on('line', (l) => ready.test(l) && resolve(l));
-    proc.once('exit', (code) => reject(new Error(`switchyard ${args[0]} exited with ${code}: ${stderr}`)));
-  });
-  return { process: proc, line };
-}
-
-/**
- * Fires RATE requests a second for SECONDS, request i down path i mod n, so every path meets the
- * router node in the same state (a node slows as its windows fill); each is timed from when it
- * was due. The first second warms up.
- */
-async function openLoop(paths: ((i: number) => Promise<boolean>)[]): Promise<{ times: number[]; ok: number; requests: number }[]> {
-  const interval = 1000 / RATE;
-  const total = Math.round(RATE * SECONDS);
-  const warm = Math.round(RATE);
-  const results = paths.map(() => ({ times: [] as number[], ok: 0, requests: 0 }));
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const result = results[i % paths.length]!;
-    pending.push(
-      paths[i % paths.length]!(i).then(
-        (success) => {
-          if (i < warm) return;
-          result.requests++;
-          if (success) result.ok++;
-          result.times.push(performance.now() - due);
-        },
-        () => {
-          if (i >= warm) result.requests++;
-        },
-      ),
-    );
-  }
-  await Promise.all(pending);
-  for (const r of results) r.times.sort((a, b) => a - b);
-  return results;
-}
-
-const at = (times: number[], q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN;
+/** How a shot ends: plain answers whole; streams at the first token (latency) or the last (saturation). */
+type Mode = 'plain' | 'first-token' | 'whole-stream';
+type Path = (mode: Mode) => Shot;
 
 export async function run(): Promise<Row[]> {
   const nats = await startNatsServer();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchyard-overhead-'));
   const configFile = path.join(dir, 'switchyard.config.json');
   await writeFile(configFile, JSON.stringify(config));
-  const procs: ChildProcess[] = [];
+  const children: Child[] = [];
   const dispatcher = new Agent({ connections: 256 });
   try {
-    const sim = await child(['simulate', '--config', configFile, '--latency-scale', '0', '--json'], {}, /^\{/);
-    procs.push(sim.process);
+    const sim = await switchyard(['simulate', '--config', configFile, '--latency-scale', '0', '--json'], { ready: /^\{/ });
+    children.push(sim);
     const simulator = JSON.parse(sim.line) as { admin: string; endpoints: Record<string, string>; credentials: { apiKey: string } };
-    const node = await child(['start', '--config', configFile, '--env', 'bench', '--node-id', 'bench-1', '--simulator', simulator.admin, '--log-level', 'warn'], { NATS_URL: nats.url }, /serving environment/);
-    procs.push(node.process);
-    const gw = await child(['gateway', '--config', configFile, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { NATS_URL: nats.url}, /^Gateway serving/, gatewayNodeArgs);
-    procs.push(gw.process);
-    const gatewayUrl = /(http:\/\/[\d.:]+)/.exec(gw.line)![1]!;
+    const router = await switchyard(['start', '--config', configFile, '--env', 'bench', '--node-id', 'bench-1', '--simulator', simulator.admin, '--log-level', 'warn'], {
+      env: { NATS_URL: nats.url },
+      ready: /serving environment/,
+      nodeArgs: nodeArgs('ROUTER_NODE_ARGS'),
+    });
+    children.push(router);
+    const gateway = await switchyard(['gateway', '--config', configFile, '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
+      env: { NATS_URL: nats.url },
+      ready: /^Gateway serving/,
+      nodeArgs: nodeArgs('GATEWAY_NODE_ARGS'),
+    });
+    children.push(gateway);
+    const gatewayUrl = /(http:\/\/[\d.:]+)/.exec(gateway.line)![1]!;
     const client = await createClient({ servers: nats.url });
 
-    const http = async (url: string, key: string, model: string, stream: boolean): Promise<boolean> => {
-      const res = await request(url, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body(model, stream)) });
-      if (!stream) {
-        await res.body.text();
-        return res.statusCode === 200;
+    const http = (url: string, key: string, model: string): Path => (mode) => async () => {
+      const res = await request(url, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body(model, mode !== 'plain') });
+      if (mode !== 'first-token') {
+        const text = await res.body.text();
+        return res.statusCode === 200 && text.length > 0;
       }
       // The first token: the first bytes that carry content (the role chunk before it has "content":"").
       let seen = '';
       for await (const chunk of res.body) {
         seen += String(chunk);
         if (/"content":"[^"]/.test(seen)) {
-          res.body.destroy();
+          void res.body.text().catch(() => undefined);
           return res.statusCode === 200;
         }
       }
       return false;
     };
-    const canonical = { model: 'gpt-4.1', maxTokens: 16, messages: [{ role: 'user' as const, content: 'How much does the router add?' }] };
-    const paths: Record<string, (stream: boolean) => Promise<boolean>> = {
-      direct: (stream) => http(`${simulator.endpoints.openai}/v1/chat/completions`, simulator.credentials.apiKey, 'gpt-4.1-2025-04-14', stream),
-      'client over NATS': async (stream) => {
-        if (!stream) return (await client.complete(canonical)).response.content.length > 0;
-        const events = client.stream(canonical);
-        for await (const event of events) if (event.type === 'delta') return true;
-        return false;
-      },
-      'gateway over NATS': (stream) => http(`${gatewayUrl}/v1/chat/completions`, KEY, 'gpt-4.1', stream),
-    };
-    const rows: Row[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ['plain', 'stream'] as const) {
-        const names = Object.keys(paths);
-        const results = await openLoop(names.map((name) => () => paths[name]!(mode === 'stream')));
-        const direct = results[0]!;
-        for (const [index, { times, ok, requests }] of results.entries()) {
-          const p50 = at(times, 0.5);
-          const p99 = at(times, 0.99);
-          rows.push({ path: names[index]!, mode, requests, ok, p50Ms: p50, p99Ms: p99, addedP50Ms: p50 - at(direct.times, 0.5), addedP99Ms: p99 - at(direct.times, 0.99) });
-          console.log(`${names[index]} ${mode}: ${ok}/${requests} ok, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
-        }
+    const overNats: Path = (mode) => async () => {
+      if (mode === 'plain') return (await client.complete(canonical)).response.content.length > 0;
+      const events = client.stream(canonical)[Symbol.asyncIterator]();
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        if (next.value.type !== 'delta' || mode !== 'first-token') continue;
+        // Read on to the end, as a real caller does, without holding up the timing.
+        void (async () => {
+          while (!(await events.next()).done);
+        })().catch(() => undefined);
+        return true;
       }
-    }
+      return mode === 'whole-stream';
+    };
+    const paths: Record<string, Path> = {
+      direct: http(`${simulator.endpoints.openai}/v1/chat/completions`, simulator.credentials.apiKey, 'gpt-4.1-2025-04-14'),
+      'client over NATS': overNats,
+      'gateway over NATS': http(`${gatewayUrl}/v1/chat/completions`, KEY, 'gpt-4.1'),
+    };
+    const pids = { router: router.process.pid!, gateway: gateway.process.pid! };
+    const rows: Row[] = [];
+    if (PHASES.includes('latency')) rows.push(...(await latency(paths)));
+    if (PHASES.includes('saturation')) rows.push(...(await saturation(paths, pids)));
     await client.close();
     return rows;
   } finally {
-    for (const p of procs.reverse()) p.kill('SIGTERM');
+    for (const c of children.reverse()) await c.stop();
     await dispatcher.close();
     await nats.stop();
   }
+}
+
+async function latency(paths: Record<string, Path>): Promise<Row[]> {
+  const runs = new Map<string, { requests: number; ok: number; p50Ms: number; p99Ms: number }[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ['plain', 'first-token'] as const) {
+      for (const [name, path] of Object.entries(paths)) {
+        const result = await openLoop(path(mode), { rate: RATE, seconds: SECONDS });
+        console.log(`latency round ${round + 1} ${name} ${mode}: ${result.ok}/${result.requests} ok, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+        const key = `${name}|${mode}`;
+        runs.set(key, [...(runs.get(key) ?? []), result]);
+      }
+    }
+  }
+  return summarise('latency', runs, (results) => ({
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    perSecond: '',
+    perSecondRange: '',
+    routerMaxMb: '',
+    gatewayMaxMb: '',
+  }));
+}
+
+async function saturation(paths: Record<string, Path>, pids: Record<string, number>): Promise<Row[]> {
+  type Run = { requests: number; ok: number; p50Ms: number; p99Ms: number; perSecond: number; memory: Record<string, { maxMb: number }> };
+  const runs = new Map<string, Run[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ['plain', 'whole-stream'] as const) {
+      for (const [name, path] of Object.entries(paths)) {
+        const memory = sampleMemory(pids);
+        const result = await closedLoop(path(mode), { concurrency: CONCURRENCY, seconds: SECONDS });
+        const mb = memory.stop();
+        console.log(`saturation round ${round + 1} ${name} ${mode}: ${result.perSecond.toFixed(0)}/s, ${result.ok}/${result.requests} ok, router ${mb.router!.maxMb.toFixed(0)} MB, gateway ${mb.gateway!.maxMb.toFixed(0)} MB`);
+        const key = `${name}|${mode}`;
+        runs.set(key, [...(runs.get(key) ?? []), { ...result, memory: mb }]);
+      }
+    }
+  }
+  return summarise('saturation', runs, (results) => {
+    const perSecond = results.map((r) => r.perSecond);
+    return {
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p99Ms: median(results.map((r) => r.p99Ms)),
+      perSecond: Math.round(median(perSecond)),
+      perSecondRange: `${Math.round(Math.min(...perSecond))}–${Math.round(Math.max(...perSecond))}`,
+      routerMaxMb: Math.round(Math.max(...results.map((r) => r.memory.router!.maxMb))),
+      gatewayMaxMb: Math.round(Math.max(...results.map((r) => r.memory.gateway!.maxMb))),
+    };
+  });
+}
+
+type Figures = Pick<Row, 'p50Ms' | 'p99Ms' | 'perSecond' | 'perSecondRange' | 'routerMaxMb' | 'gatewayMaxMb'>;
+
+function summarise<R extends { requests: number; ok: number }>(phase: Row['phase'], runs: Map<string, R[]>, figures: (results: R[]) => Figures): Row[] {
+  const rows: Row[] = [];
+  for (const [key, results] of runs) {
+    const [name, mode] = key.split('|') as [string, Mode];
+    const own = figures(results);
+    const direct = figures(runs.get(`direct|${mode}`)!);
+    rows.push({
+      phase,
+      path: name,
+      mode: mode === 'plain' ? 'plain' : 'stream',
+      requests: results.reduce((n, r) => n + r.requests, 0),
+      ok: results.reduce((n, r) => n + r.ok, 0),
+      ...own,
+      addedP50Ms: own.p50Ms - direct.p50Ms,
+      addedP99Ms: own.p99Ms - direct.p99Ms,
+      load1: Number(os.loadavg()[0]!.toFixed(2)),
+    });
+  }
+  return rows;
 }

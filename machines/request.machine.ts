@@ -34,6 +34,8 @@ export interface ChooseInput {
   retry: boolean;
   /** Resuming a cut stream: only deployments that take a prefill of the same model family. */
   resume: boolean;
+  /** The request's `scope`, handed on untouched. */
+  scope?: unknown;
 }
 
 export type ChooseOutput =
@@ -46,6 +48,8 @@ export interface AttemptInput {
   attemptId: string;
   candidate: CandidateChoice;
   request: CanonicalRequest;
+  /** The request's `scope`, handed on untouched. */
+  scope?: unknown;
 }
 
 /** A failed attempt, as plain data (the VendorError's classification). */
@@ -95,6 +99,12 @@ export interface RequestInput {
   maxAttempts?: number;
   /** Mid-stream resumptions allowed (docs/design.md, A2: one). */
   maxResumes?: number;
+  /**
+   * Opaque to the machine: what the provided actors need to do their work (actors/ puts the fleet,
+   * budgets and tenant here), handed to each as it starts. Through the input, one machine serves
+   * every request, instead of a machine built per request to close over it.
+   */
+  scope?: unknown;
 }
 
 interface Attempt {
@@ -110,6 +120,7 @@ export interface RequestContext {
   hedgeAfterMs: number | undefined;
   maxAttempts: number;
   maxResumes: number;
+  scope: unknown;
   attempts: Attempt[];
   live: Attempt[];
   winner: Attempt | undefined;
@@ -183,13 +194,13 @@ export const requestMachine = setup({
       const attempt = context.live.at(-1);
       if (!attempt) return;
       const request = context.resuming ? withPrefill(context.request, context.delivered) : context.request;
-      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request } });
+      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request, scope: context.scope } });
     }),
     startHedge: enqueueActions(({ context, enqueue }) => {
       if (!context.hedge) return;
       const attempt = { id: `attempt-${context.attempts.length + 1}`, candidate: context.hedge };
       enqueue.assign({ attempts: [...context.attempts, attempt], live: [...context.live, attempt], hedge: undefined });
-      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request: context.request } });
+      enqueue.spawnChild('attempt', { id: attempt.id, input: { attemptId: attempt.id, candidate: attempt.candidate, request: context.request, scope: context.scope } });
     }),
     /** The first attempt to deliver a token wins; the others are cancelled at once. */
     crownWinner: enqueueActions(({ context, event, enqueue }) => {
@@ -288,6 +299,7 @@ export const requestMachine = setup({
     hedgeAfterMs: input.hedgeAfterMs,
     maxAttempts: input.maxAttempts ?? 5,
     maxResumes: input.maxResumes ?? 1,
+    scope: input.scope,
     attempts: [],
     live: [],
     winner: undefined,
@@ -318,7 +330,7 @@ export const requestMachine = setup({
       invoke: {
         id: 'choose',
         src: 'choose',
-        input: ({ context }) => ({ request: context.request, tried: context.tried, retry: context.attempts.length > 0, resume: context.resuming }),
+        input: ({ context }) => ({ request: context.request, tried: context.tried, retry: context.attempts.length > 0, resume: context.resuming, scope: context.scope }),
         onDone: [
           { guard: ({ event }) => event.output.kind === 'candidate', target: 'connecting', actions: ['takeCandidate', 'spawnLatest'] },
           { target: 'failed', actions: 'failNoCandidate' },

@@ -8,3 +8,4 @@ export * from './failure.js';
 export * from './vendor-error.js';
 export * from './canonical.js';
 export * from './limits.js';
+export * from './deltas.js';

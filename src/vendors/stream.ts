@@ -2,8 +2,12 @@
  * Turns a protocol's decoded events into a VendorStream: exactly one `end`, never a success without
  * the terminal event, in-stream errors and cuts thrown as classified VendorErrors, metrics taken
  * on the way, and the upstream closed when the consumer stops early.
+ *
+ * Fragments of one block that arrived in the same network read reach the consumer as one delta
+ * (domain/deltas.ts): the request machine, the reply messages and the caller's client each pay per
+ * delta, not per vendor token. A vendor that sends tokens as they come still gets one per token.
  */
-import type { StreamEvent } from '../domain/index.js';
+import { coalesced, type StreamEvent } from '../domain/index.js';
 import { classifyStreamError, truncatedStream, type FailureSource } from './classify.js';
 import type { VendorHttpResponse } from './http.js';
 import type { VendorStream } from './types.js';
@@ -22,7 +26,7 @@ export function createVendorStream(source: FailureSource, response: VendorHttpRe
   async function* events(): AsyncGenerator<StreamEvent> {
     try {
       for await (const batch of stream.batches) {
-        for (const event of batch) {
+        for (const event of coalesced(batch)) {
           switch (event.type) {
             case 'delta':
               timer.token();
@@ -67,3 +71,4 @@ export function createVendorStream(source: FailureSource, response: VendorHttpRe
     },
   };
 }
+

@@ -376,8 +376,8 @@ describe('recorded Vertex responses', () => {
     expect(events).toStrictEqual([
       { type: 'start', id: 'msg_vrtx_01HyVcL8gxkJ2bDLm2bW3xQw', model: 'claude-sonnet-4-20250514' },
       { type: 'usage', usage: { inputTokens: 14, cacheReadTokens: 0, cacheWriteTokens: 0 } },
-      { type: 'delta', index: 0, delta: { type: 'text', text: 'Hello' } },
-      { type: 'delta', index: 0, delta: { type: 'text', text: ' from Vertex.' } },
+      // The recording's two text deltas arrive in one network read, so they come as one.
+      { type: 'delta', index: 0, delta: { type: 'text', text: 'Hello from Vertex.' } },
       { type: 'usage', usage: { outputTokens: 7 } },
       { type: 'end', stopReason: 'end_turn' },
     ]);

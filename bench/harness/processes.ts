@@ -1,0 +1,85 @@
+/**
+ * The processes a benchmark runs, each as in production (`bin/switchyard.js <command>`), and the
+ * resident memory each holds while load runs. Only benchmarks import this folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Child {
+  process: ChildProcess;
+  /** The first stdout line that matched `ready`. */
+  line: string;
+  stop(): Promise<void>;
+}
+
+/** A `switchyard` child process, resolved with its first stdout line matching `ready`. */
+export async function switchyard(args: string[], options: { env?: Record<string, string>; ready: RegExp; nodeArgs?: string[] }): Promise<Child> {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/switchyard.js', ...args], {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout }).on('line', (l) => ready(l));
+    const ready = (l: string) => options.ready.test(l) && resolve(l);
+    proc.once('exit', (code) => reject(new Error(`switchyard ${args[0]} exited with ${code}: ${stderr}`)));
+  });
+  // Keep reading stdout so a chatty child never blocks on a full pipe.
+  proc.stdout?.resume();
+  return {
+    process: proc,
+    line,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGTERM');
+      const forced = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(forced);
+    },
+  };
+}
+
+/** Resident memory in MB, from /proc (Linux); NaN elsewhere. */
+export function residentMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface MemorySample {
+  meanMb: number;
+  maxMb: number;
+}
+
+/** Samples each process's resident memory every 200 ms until `stop()`. */
+export function sampleMemory(pids: Record<string, number>): { stop(): Record<string, MemorySample> } {
+  const samples = new Map<string, number[]>(Object.keys(pids).map((name) => [name, []]));
+  const take = () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      const mb = residentMb(pid);
+      if (Number.isFinite(mb)) samples.get(name)!.push(mb);
+    }
+  };
+  take();
+  const timer = setInterval(take, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return Object.fromEntries(
+        [...samples].map(([name, values]) => [name, { meanMb: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), maxMb: Math.max(...values) }]),
+      );
+    },
+  };
+}
