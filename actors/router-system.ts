@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { effectivePriority, poolFor, SHARED_POOL, tenantFor, type CapacityOptions } from '../src/capacity/index.js';
 import type { Config } from '../src/config/index.js';
 import { ErrorCode, joinDeltas, OTHERWISE, RequestFailedError, type CanonicalRequest, type CanonicalResponse, type ContentBlock, type Failure, type Priority, type StreamEvent } from '../src/domain/index.js';
-import { createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
+import { connectionsByOrigin, createAdapter, createVendorDispatcher, type SecretResolver, type VendorAdapter } from '../src/vendors/index.js';
 import type { HealthPolicy } from '../machines/health.machine.js';
 import { requestMachine, type RequestEmitted, type RequestOutput } from '../machines/request.machine.js';
 import { routerMachine } from '../machines/router.machine.js';
@@ -91,7 +91,7 @@ const routedRequestMachine = requestMachine.provide({ actors: { choose: chooseAc
 
 export function createRouterSystem(config: Config, deps: RouterSystemDeps, options: RouterSystemOptions): RouterSystem {
   const now = deps.now ?? Date.now;
-  const dispatcher = deps.dispatcher ?? createVendorDispatcher();
+  const dispatcher = deps.dispatcher ?? createVendorDispatcher({ connectionsByOrigin: connectionsByOrigin(Object.values(config.vendorRegions)) });
   const adapters =
     deps.adapters ??
     new Map(Object.values(config.vendorRegions).map((vr) => [vr.id, createAdapter(vr, { dispatcher, secrets: deps.secrets })]));

@@ -10,6 +10,7 @@ import * as configBench from './config.bench.js';
 import * as decodingBench from './decoding.bench.js';
 import * as fleetFairnessBench from './fleet-fairness.bench.js';
 import * as healthWindowBench from './health-window.bench.js';
+import * as heldStreamsBench from './held-streams.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as overheadBench from './overhead.bench.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   decoding: decodingBench,
   'fleet-fairness': fleetFairnessBench,
   'health-window': healthWindowBench,
+  'held-streams': heldStreamsBench,
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
   overhead: overheadBench,

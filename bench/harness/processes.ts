@@ -1,8 +1,11 @@
 /**
- * The processes a benchmark runs, each as in production (`bin/switchyard.js <command>`), and the
- * resident memory each holds while load runs. Only benchmarks import this folder.
+ * The processes a benchmark runs, each as in production, and the resident memory each holds while
+ * load runs. Production runs the compiled build (the image's `dist/src/app/main.js`), so that is
+ * what runs here, built once per benchmark run; `BENCH_RUNTIME=tsx` runs the sources through tsx
+ * instead (`bin/switchyard.js`, about 30 MB more per process, for the loader's own thread).
+ * Only benchmarks import this folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +16,26 @@ export interface Child {
   process: ChildProcess;
   /** The first stdout line that matched `ready`. */
   line: string;
+  /** The last few kB the process wrote to stderr. */
+  stderr(): string;
   stop(): Promise<void>;
+}
+
+let built = false;
+
+/** The entry point to run: the compiled build, made now if this run has not made it yet. */
+function entry(): string {
+  if (process.env.BENCH_RUNTIME === 'tsx') return 'bin/switchyard.js';
+  if (!built) {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    built = true;
+  }
+  return 'dist/src/app/main.js';
 }
 
 /** A `switchyard` child process, resolved with its first stdout line matching `ready`. */
 export async function switchyard(args: string[], options: { env?: Record<string, string>; ready: RegExp; nodeArgs?: string[] }): Promise<Child> {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/switchyard.js', ...args], {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), entry(), ...args], {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +53,7 @@ export async function switchyard(args: string[], options: { env?: Record<string,
   return {
     process: proc,
     line,
+    stderr: () => stderr,
     async stop() {
       if (proc.exitCode !== null) return;
       proc.kill('SIGTERM');

@@ -3,7 +3,7 @@
  * caller, the caller's signal and deadline turned into one abort, the two timeouts that make
  * failover fast (first byte, idle between chunks), and transport failures classified.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { cancelledCall, transportFailure, type FailureSource } from './classify.js';
 import { capacityHints, type Headers } from './headers.js';
 import { CallTimer } from './metrics.js';
@@ -21,12 +21,45 @@ export const STOPPED = new DOMException('stopped by Switchyard: the answer is co
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
-export function createVendorDispatcher(options: { connectionsPerOrigin?: number; keepAliveTimeoutMs?: number } = {}): Agent {
+/** Connections to an origin no deployment's quota speaks for. */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 256;
+
+export interface VendorDispatcherOptions {
+  /** Connections an origin may hold at once; origins missing here get `connectionsPerOrigin`. */
+  connectionsByOrigin?: ReadonlyMap<string, number>;
+  connectionsPerOrigin?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+/**
+ * The Agent every vendor call goes through, with a pool per origin. A stream holds its connection
+ * for as long as it lasts, so a pool smaller than what its deployments may carry at once makes
+ * requests queue here, inside our own process, until they hit the time-to-first-token limit and
+ * are blamed on a vendor that never saw them (1,000 held streams once lost 400 that way).
+ */
+export function createVendorDispatcher(options: VendorDispatcherOptions = {}): Agent {
+  const fallback = options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
   return new Agent({
-    connections: options.connectionsPerOrigin ?? 256,
+    connections: fallback,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: 600_000,
+    factory: (origin, poolOptions) => new Pool(origin, { ...poolOptions, connections: options.connectionsByOrigin?.get(new URL(String(origin)).origin) ?? fallback }),
   });
+}
+
+/**
+ * What each origin must carry at once: the concurrency quotas of every deployment served there,
+ * summed (two vendor-regions may share an origin), and never fewer than the default.
+ */
+export function connectionsByOrigin(vendorRegions: Iterable<{ baseUrl: string; deployments: Record<string, { quota: { concurrency: number } }> }>): Map<string, number> {
+  const byOrigin = new Map<string, number>();
+  for (const vendorRegion of vendorRegions) {
+    const origin = new URL(vendorRegion.baseUrl).origin;
+    const quota = Object.values(vendorRegion.deployments).reduce((sum, d) => sum + d.quota.concurrency, 0);
+    byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + quota);
+  }
+  for (const [origin, n] of byOrigin) byOrigin.set(origin, Math.max(n, DEFAULT_CONNECTIONS_PER_ORIGIN));
+  return byOrigin;
 }
 
 export interface VendorHttpRequest {

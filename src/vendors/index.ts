@@ -26,6 +26,6 @@ export function createAdapter(vendorRegion: VendorRegion, deps: AdapterDeps): Ve
 }
 
 export type { AdapterDeps, AdapterFactory, CallMetrics, CallOptions, CapacityHints, Completion, SecretResolver, VendorAdapter, VendorStream } from './types.js';
-export { createVendorDispatcher, DEFAULT_FIRST_BYTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, STOPPED } from './http.js';
+export { connectionsByOrigin, createVendorDispatcher, DEFAULT_FIRST_BYTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, STOPPED } from './http.js';
 export { classifyHttpFailure, classifyStreamError } from './classify.js';
 export { capacityHints, retryAfterMs } from './headers.js';
