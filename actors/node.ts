@@ -17,6 +17,7 @@ import { silentLogger, ThrottledWarnings, type Logger } from '../src/observabili
 import {
   adminDrainSubject,
   adminStateSubject,
+  createOutbox,
   cancelWildcard,
   declineMessage,
   DrainCommandSchema,
@@ -101,13 +102,14 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const state = (): 'serving' | 'draining' | 'stopped' => system.lifecycle();
   let draining: Promise<void> | undefined;
   const counts = { taken: 0, inFlight: 0, failed: 0 };
-  const publish = (subject: string, data: string): void => {
+  const outbox = createOutbox((subject, data) => {
     try {
       nc.publish(subject, data);
     } catch {
       // Closed: the caller notices the silence and its client retries elsewhere.
     }
-  };
+  });
+  const publish = outbox.publish;
   const held = new HeldRequests(nodeId, publish, { ...DEFAULT_HELD_LIMITS, ...options.heldLimits });
   const gossip = startGossip({
     connection: nc,
@@ -292,6 +294,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
         await system.drain(graceMs ?? options.graceMs ?? 30_000);
         for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
         held.stop();
+        outbox.flush();
         await service.stop();
         await gossip.stop();
         await system.stop();

@@ -116,7 +116,10 @@ async function scenario(name: string, config: object): Promise<Row> {
       routerMaxMb: Math.round(mb.maxMb),
     };
     console.log(JSON.stringify(row));
-    if (process.env.DEBUG) console.log(router.stderr());
+    if (process.env.DEBUG) {
+      const varz = (await (await fetch(`http://127.0.0.1:${nats.monitorPort}/varz`)).json()) as Record<string, unknown>;
+      console.log('nats slow consumers', varz.slow_consumers, varz.slow_consumer_stats, router.stderr());
+    }
     return row;
   } finally {
     for (const c of children.reverse()) await c.stop();

@@ -20,7 +20,7 @@ import { createClient } from '../src/client/index.js';
 import { hashKey } from '../src/gateway/index.js';
 import { startNatsServer } from '../test/helpers/nats-server.js';
 import { closedLoop, median, openLoop, type Shot } from './harness/load.js';
-import { sampleMemory, switchyard, type Child } from './harness/processes.js';
+import { cpuMs, sampleMemory, switchyard, type Child } from './harness/processes.js';
 
 export interface Row {
   phase: 'latency' | 'saturation';
@@ -39,6 +39,9 @@ export interface Row {
   perSecondRange: string;
   routerMaxMb: number | string;
   gatewayMaxMb: number | string;
+  /** Saturation: CPU each process spent per request (user and system); 1,000 / this is requests a second per core. */
+  routerCpuMs: number | string;
+  gatewayCpuMs: number | string;
   load1: number;
 }
 
@@ -132,7 +135,7 @@ export async function run(): Promise<Row[]> {
       'client over NATS': overNats,
       'gateway over NATS': http(`${gatewayUrl}/v1/chat/completions`, KEY, 'gpt-4.1'),
     };
-    const pids = { router: router.process.pid!, gateway: gateway.process.pid! };
+    const pids: Record<string, number> = { router: router.process.pid!, gateway: gateway.process.pid! };
     const rows: Row[] = [];
     if (PHASES.includes('latency')) rows.push(...(await latency(paths)));
     if (PHASES.includes('saturation')) rows.push(...(await saturation(paths, pids)));
@@ -164,21 +167,25 @@ async function latency(paths: Record<string, Path>): Promise<Row[]> {
     perSecondRange: '',
     routerMaxMb: '',
     gatewayMaxMb: '',
+    routerCpuMs: '',
+    gatewayCpuMs: '',
   }));
 }
 
 async function saturation(paths: Record<string, Path>, pids: Record<string, number>): Promise<Row[]> {
-  type Run = { requests: number; ok: number; p50Ms: number; p99Ms: number; perSecond: number; memory: Record<string, { maxMb: number }> };
+  type Run = { requests: number; ok: number; p50Ms: number; p99Ms: number; perSecond: number; memory: Record<string, { maxMb: number }>; cpu: Record<string, number> };
   const runs = new Map<string, Run[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['plain', 'whole-stream'] as const) {
       for (const [name, path] of Object.entries(paths)) {
         const memory = sampleMemory(pids);
+        const cpuBefore = { router: cpuMs(pids.router!), gateway: cpuMs(pids.gateway!) };
         const result = await closedLoop(path(mode), { concurrency: CONCURRENCY, seconds: SECONDS });
         const mb = memory.stop();
-        console.log(`saturation round ${round + 1} ${name} ${mode}: ${result.perSecond.toFixed(0)}/s, ${result.ok}/${result.requests} ok, router ${mb.router!.maxMb.toFixed(0)} MB, gateway ${mb.gateway!.maxMb.toFixed(0)} MB`);
+        const cpu = { router: (cpuMs(pids.router!) - cpuBefore.router) / result.sent, gateway: (cpuMs(pids.gateway!) - cpuBefore.gateway) / result.sent };
+        console.log(`saturation round ${round + 1} ${name} ${mode}: ${result.perSecond.toFixed(0)}/s, ${result.ok}/${result.requests} ok, router ${mb.router!.maxMb.toFixed(0)} MB ${cpu.router.toFixed(2)} CPU ms/request, gateway ${mb.gateway!.maxMb.toFixed(0)} MB ${cpu.gateway.toFixed(2)} CPU ms/request`);
         const key = `${name}|${mode}`;
-        runs.set(key, [...(runs.get(key) ?? []), { ...result, memory: mb }]);
+        runs.set(key, [...(runs.get(key) ?? []), { ...result, memory: mb, cpu }]);
       }
     }
   }
@@ -191,11 +198,13 @@ async function saturation(paths: Record<string, Path>, pids: Record<string, numb
       perSecondRange: `${Math.round(Math.min(...perSecond))}–${Math.round(Math.max(...perSecond))}`,
       routerMaxMb: Math.round(Math.max(...results.map((r) => r.memory.router!.maxMb))),
       gatewayMaxMb: Math.round(Math.max(...results.map((r) => r.memory.gateway!.maxMb))),
+      routerCpuMs: Number(median(results.map((r) => r.cpu.router!)).toFixed(3)),
+      gatewayCpuMs: Number(median(results.map((r) => r.cpu.gateway!)).toFixed(3)),
     };
   });
 }
 
-type Figures = Pick<Row, 'p50Ms' | 'p99Ms' | 'perSecond' | 'perSecondRange' | 'routerMaxMb' | 'gatewayMaxMb'>;
+type Figures = Pick<Row, 'p50Ms' | 'p99Ms' | 'perSecond' | 'perSecondRange' | 'routerMaxMb' | 'gatewayMaxMb' | 'routerCpuMs' | 'gatewayCpuMs'>;
 
 function summarise<R extends { requests: number; ok: number }>(phase: Row['phase'], runs: Map<string, R[]>, figures: (results: R[]) => Figures): Row[] {
   const rows: Row[] = [];

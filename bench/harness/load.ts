@@ -18,6 +18,8 @@ export interface OpenLoopResult {
 }
 
 export interface ClosedLoopResult {
+  /** Every request sent, the warm-up's too. */
+  sent: number;
   requests: number;
   ok: number;
   perSecond: number;
@@ -68,10 +70,12 @@ export async function closedLoop(shot: Shot, options: { concurrency: number; sec
   const endAt = warmUntil + 1000 * options.seconds;
   let ok = 0;
   let requests = 0;
+  let all = 0;
   const worker = async () => {
     for (;;) {
       const sent = performance.now();
       if (sent >= endAt) return;
+      all++;
       const success = await shot().catch(() => false);
       if (sent < warmUntil) continue;
       requests++;
@@ -80,7 +84,7 @@ export async function closedLoop(shot: Shot, options: { concurrency: number; sec
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const result = { requests, ok, perSecond: requests / options.seconds, p50Ms: ms(h, 50), p99Ms: ms(h, 99) };
+  const result = { sent: all, requests, ok, perSecond: requests / options.seconds, p50Ms: ms(h, 50), p99Ms: ms(h, 99) };
   h.destroy();
   return result;
 }

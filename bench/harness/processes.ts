@@ -75,6 +75,17 @@ export function residentMb(pid: number): number {
   }
 }
 
+/** CPU time (user and system) a process has used, in ms, from /proc (Linux); NaN elsewhere. */
+export function cpuMs(pid: number): number {
+  try {
+    // Fields 14 and 15 (utime, stime), in clock ticks; the name in parentheses may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 export interface MemorySample {
   meanMb: number;
   maxMb: number;
