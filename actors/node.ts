@@ -17,7 +17,6 @@ import { silentLogger, ThrottledWarnings, type Logger } from '../src/observabili
 import {
   adminDrainSubject,
   adminStateSubject,
-  createOutbox,
   cancelWildcard,
   declineMessage,
   DrainCommandSchema,
@@ -102,14 +101,13 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const state = (): 'serving' | 'draining' | 'stopped' => system.lifecycle();
   let draining: Promise<void> | undefined;
   const counts = { taken: 0, inFlight: 0, failed: 0 };
-  const outbox = createOutbox((subject, data) => {
+  const publish = (subject: string, data: string): void => {
     try {
       nc.publish(subject, data);
     } catch {
       // Closed: the caller notices the silence and its client retries elsewhere.
     }
-  });
-  const publish = outbox.publish;
+  };
   const held = new HeldRequests(nodeId, publish, { ...DEFAULT_HELD_LIMITS, ...options.heldLimits });
   const gossip = startGossip({
     connection: nc,
@@ -294,7 +292,6 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
         await system.drain(graceMs ?? options.graceMs ?? 30_000);
         for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
         held.stop();
-        outbox.flush();
         await service.stop();
         await gossip.stop();
         await system.stop();

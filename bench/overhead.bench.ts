@@ -154,7 +154,8 @@ async function latency(paths: Record<string, Path>): Promise<Row[]> {
     for (const mode of ['plain', 'first-token'] as const) {
       for (const [name, path] of Object.entries(paths)) {
         const result = await openLoop(path(mode), { rate: RATE, seconds: SECONDS });
-        console.log(`latency round ${round + 1} ${name} ${mode}: ${result.ok}/${result.requests} ok, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+        const errors = Object.entries(result.errors).map(([code, n]) => `${code} ${n}`).join(', ');
+        console.log(`latency round ${round + 1} ${name} ${mode}: ${result.ok}/${result.requests} ok${errors ? ` (${errors})` : ''}, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
         const key = `${name}|${mode}`;
         runs.set(key, [...(runs.get(key) ?? []), result]);
       }

@@ -12,6 +12,8 @@ export type Shot = () => Promise<boolean>;
 export interface OpenLoopResult {
   requests: number;
   ok: number;
+  /** Failures by error code (`false` answers count as `unsuccessful`). */
+  errors: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -37,6 +39,8 @@ export async function openLoop(shot: Shot, options: { rate: number; seconds: num
   const h = histogram();
   let ok = 0;
   let requests = 0;
+  const errors: Record<string, number> = {};
+  const failed = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
   const pending: Promise<void>[] = [];
   const started = performance.now();
   for (let i = 0; i < total; i++) {
@@ -50,16 +54,19 @@ export async function openLoop(shot: Shot, options: { rate: number; seconds: num
           if (!counted) return;
           requests++;
           if (success) ok++;
+          else failed('unsuccessful');
           h.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
         },
-        () => {
-          if (counted) requests++;
+        (error: unknown) => {
+          if (!counted) return;
+          requests++;
+          failed((error as { code?: string }).code ?? 'exception');
         },
       ),
     );
   }
   await Promise.all(pending);
-  const result = { requests, ok, p50Ms: ms(h, 50), p99Ms: ms(h, 99), maxMs: h.maxValue / 1000 };
+  const result = { requests, ok, errors, p50Ms: ms(h, 50), p99Ms: ms(h, 99), maxMs: h.maxValue / 1000 };
   h.destroy();
   return result;
 }

@@ -21,8 +21,6 @@ export {
 export type { DataBody, DataReply, Reply, ReplyError, ReplyEvent, RequestHeaders } from './protocol.js';
 export { DEFAULT_REPLY_LOG_LIMIT, ReplyLog, declineMessage } from './reply-log.js';
 export type { Publish } from './reply-log.js';
-export { createOutbox } from './outbox.js';
-export type { Outbox } from './outbox.js';
 export { DEFAULT_REPLY_PREFIXES, isInboxSubject } from './reply-guard.js';
 export { closeNats, connectNats, connectNatsPatiently, logConnection, natsFromEnvironment, NatsUnreachableError } from './connect.js';
 export type { NatsAuth, NatsOptions, NatsTls } from './connect.js';
