@@ -128,7 +128,9 @@ describe('Anthropic SDK through the gateway', () => {
     expect(types[0]).toBe('message_start');
     expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);
     expect(types).toContain('content_block_start');
-    expect(types.filter((t) => t === 'content_block_delta').length).toBeGreaterThan(1);
+    // Fragments that reach the router in one network read travel as one delta, so how many the SDK
+    // sees depends on timing; the text above is what must not change.
+    expect(types.filter((t) => t === 'content_block_delta').length).toBeGreaterThanOrEqual(1);
   });
 
   it('takes a tool call round trip', async () => {
