@@ -12,10 +12,11 @@
  *    of what the pool may use at its priority; a tenant alone may use all of it. Across the fleet
  *    each node holds a part of each tenant's share, and lends beyond it by the fleet-wide view
  *    (tenant-book.ts).
- * 3. The fleet. A node holds at most its share of the limit (share by the demand every node last
- *    reported, with a floor for a new node; the shares add up to 1), so N nodes never overshoot
- *    a quota, let alone N-fold, however stale the peers' usage reports are: each node counts its
- *    own usage exactly. Idle shares are not lent across nodes; shares follow demand within
+ * 3. The fleet. A node holds at most its share of what the request's pool may use at its
+ *    priority (share by the demand every node last reported, with a floor for a new node; the
+ *    shares add up to 1), so N nodes never overshoot a quota, let alone N-fold, nor a lower pool
+ *    the room a critical pool's reserve leaves it, however stale the peers' usage reports are:
+ *    each node counts its own usage exactly. Idle shares are not lent across nodes; shares follow demand within
  *    seconds instead (peers.ts). Checks 1 and 2 use the fleet's usage as last reported.
  */
 import type { Priority } from '../domain/index.js';
@@ -106,7 +107,11 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     }
     if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
     if (total + cost[d] > priorityMay) return { ok: false, refusal: 'priority', dimension: d };
-    if (input.fleet.own[d] + cost[d] > input.fleet.allowance[d]) return { ok: false, refusal: 'fleet_share', dimension: d };
+    // This node's share is split among pools as the deployment is: a node whose share a lower
+    // pool filled would refuse the critical pool's requests that the queue group sent it, and the
+    // nodes' parts of a pool add up to the pool's limit however stale their view of each other.
+    const nodeMay = Number.isFinite(limits[d]) && limits[d] > 0 ? input.fleet.allowance[d] * (priorityMay / limits[d]) : input.fleet.allowance[d];
+    if (input.fleet.own[d] + cost[d] > nodeMay) return { ok: false, refusal: 'fleet_share', dimension: d };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;
   }

@@ -150,9 +150,9 @@ describe('reservations', () => {
 });
 
 describe('the fleet: each node holds at most its share', () => {
-  /** N ledgers that hear each other only at publish time, as over gossip. */
-  function fleetOf(n: number, now: () => number) {
-    const config = capacityConfig({ pools: {} }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
+  /** N ledgers that hear each other only at publish time, as over gossip; with `pools`, the fixture's flagship and bulk pools split the deployment 50/50. */
+  function fleetOf(n: number, now: () => number, pools = false) {
+    const config = capacityConfig(pools ? {} : { pools: {} }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
     const ledgers = Array.from({ length: n }, () => new CapacityLedger(config, { now }));
     const gossip = () => {
       const reports = ledgers.map((l) => l.report(A)!);
@@ -188,6 +188,50 @@ describe('the fleet: each node holds at most its share', () => {
       ),
       { numRuns: 200, seed: 4 },
     );
+  });
+
+  it('N nodes flooded by a lower pool never spend an idle critical pool\'s reserve together, however stale their view (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 6 }),
+        fc.array(fc.record({ wants: fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 6, maxLength: 6 }), releases: fc.array(fc.integer({ min: 0, max: 10 }), { minLength: 6, maxLength: 6 }) }), { minLength: 1, maxLength: 15 }),
+        (n, rounds) => {
+          const time = clock();
+          const { ledgers, gossip } = fleetOf(n, time.now, true);
+          const held: Reservation[][] = ledgers.map(() => []);
+          let peak = 0;
+          for (const round of rounds) {
+            gossip();
+            ledgers.forEach((ledger, i) => {
+              for (const r of held[i]!.splice(0, round.releases[i] ?? 0)) ledger.release(r);
+              for (let k = 0; k < (round.wants[i] ?? 0); k++) {
+                const result = ledger.admit({ ...ask('bulk'), tenant: { name: 'worker', maxShare: 100 }, tokens: 1, owner: `n${i}` });
+                if (result.ok) held[i]!.push(result.reservation);
+              }
+            });
+            peak = Math.max(peak, ledgers.reduce((sum, l) => sum + l.inFlight(A), 0));
+            time.advance(250);
+          }
+          // Bulk may use the 20 of 40 the flagship's reserve leaves.
+          expect(peak).toBeLessThanOrEqual(20);
+        },
+      ),
+      { numRuns: 200, seed: 5 },
+    );
+  });
+
+  it("a node whose share a lower pool fills still admits the critical pool's requests", () => {
+    const time = clock();
+    const { ledgers, gossip } = fleetOf(4, time.now, true);
+    for (const ledger of ledgers) ledger.admit({ ...ask('bulk'), tenant: { name: 'worker', maxShare: 100 }, tokens: 1, owner: 'warm' });
+    gossip();
+    const node = ledgers[0]!;
+    const bulk = fill(node, { ...ask('bulk'), tenant: { name: 'worker', maxShare: 100 }, tokens: 1, owner: 'flood' });
+    expect(node.admit({ ...ask('bulk'), tenant: { name: 'worker', maxShare: 100 }, tokens: 1, owner: 'flood' })).toMatchObject({ ok: false, refusal: 'fleet_share' });
+    const flagship = fill(node, { ...ask('flagship'), tokens: 1, owner: 'f' });
+    console.log(`one node of four: bulk took ${bulk.length + 1} of its share, the flagship then ${flagship.length}`);
+    expect(flagship.length).toBeGreaterThan(0);
+    expect(flagship.length).toBeGreaterThanOrEqual(bulk.length);
   });
 
   it('a node whose peers fall silent keeps to a safe part of the quota, not all of it', () => {

@@ -169,7 +169,7 @@ describe('capacity across four router nodes', () => {
     const borrowedByBulk = books.reduce((sum, c) => sum + (c.borrowed.bulk ?? 0), 0);
     const taken = nodes.reduce((sum, n) => sum + n.counts().taken, 0);
     console.log(`taken ${taken}, vendor peak asked ${vendor(POOLED).peakConcurrencyAsked}`);
-    console.log(`flagship ${(successRate(flagship) * 100).toFixed(2)} % of ${flagship.length}; flood ${JSON.stringify(codes(flood))}; flood admissions into the flagship's reserve ${borrowedByBulk}; vendor 429s ${vendor(POOLED).rateLimited}`);
+    console.log(`flagship ${(successRate(flagship) * 100).toFixed(2)} % of ${flagship.length} ${JSON.stringify(codes(flagship))}; flood ${JSON.stringify(codes(flood))}; flood admissions into the flagship's reserve ${borrowedByBulk}; vendor 429s ${vendor(POOLED).rateLimited}`);
     expect(successRate(flagship)).toBeGreaterThanOrEqual(0.999);
     expect(flood.filter((o) => o.ok).length).toBeGreaterThan(0);
     expect(flood.filter((o) => o.code === 'rate_limited').length).toBeGreaterThan(0);
