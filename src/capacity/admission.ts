@@ -16,8 +16,9 @@
  *    priority (share by the demand every node last reported, with a floor for a new node; the
  *    shares add up to 1), so N nodes never overshoot a quota, let alone N-fold, nor a lower pool
  *    the room a critical pool's reserve leaves it, however stale the peers' usage reports are:
- *    each node counts its own usage exactly. Idle shares are not lent across nodes; shares follow demand within
- *    seconds instead (peers.ts). Checks 1 and 2 use the fleet's usage as last reported.
+ *    each node counts its own usage exactly. Idle shares are not lent across nodes; shares
+ *    follow demand within seconds instead (peers.ts). Checks 1 and 2 use the fleet's usage as
+ *    last reported.
  */
 import type { Priority } from '../domain/index.js';
 import { DIMENSIONS, type Amounts, type Dimension } from './limits.js';
