@@ -61,7 +61,19 @@ export interface AdmissionInput {
 
 export type AdmissionVerdict =
   | { ok: true; /** Whether it spends a lower pool's reserve. */ borrowed: boolean }
-  | { ok: false; refusal: Refusal; dimension: Dimension };
+  | {
+      ok: false;
+      refusal: Refusal;
+      dimension: Dimension;
+      /**
+       * Set where only this node's part stood in the way and the fleet, as last reported, has
+       * room: what the request's pool may use of that dimension fleet-wide, so the ledger can see
+       * whether a peer's part has room for it.
+       */
+      fleetMay?: number;
+      /** A `tenant_share` refusal where the tenant holds its whole share fleet-wide, as last reported. */
+      tenantFull?: boolean;
+    };
 
 /** A tenant whose requests would need this many times its share is asking for too much: beyond its part here it is refused at once. */
 const OVER_FACTOR = 1.5;
@@ -103,7 +115,9 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
         // fleet has heard of it; and holding nothing here it may take one, so that a part smaller
         // than one request never leaves it waiting for a release that cannot come.
         if (offeredLoad(split, d, cost) > OVER_FACTOR * share) return { ok: false, refusal: 'tenant', dimension: d };
-        if ((!fleetRoom || !split.settled) && split.own[d] > 0) return { ok: false, refusal: 'tenant_share', dimension: d };
+        if ((!fleetRoom || !split.settled) && split.own[d] > 0) {
+          return { ok: false, refusal: 'tenant_share', dimension: d, ...(!fleetRoom ? { tenantFull: true } : total + cost[d] <= priorityMay ? { fleetMay: priorityMay } : {}) };
+        }
       }
     }
     if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };
@@ -112,7 +126,7 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     // pool filled would refuse the critical pool's requests that the queue group sent it, and the
     // nodes' parts of a pool add up to the pool's limit however stale their view of each other.
     const nodeMay = Number.isFinite(limits[d]) && limits[d] > 0 ? input.fleet.allowance[d] * (priorityMay / limits[d]) : input.fleet.allowance[d];
-    if (input.fleet.own[d] + cost[d] > nodeMay) return { ok: false, refusal: 'fleet_share', dimension: d };
+    if (input.fleet.own[d] + cost[d] > nodeMay) return { ok: false, refusal: 'fleet_share', dimension: d, fleetMay: priorityMay };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;
   }

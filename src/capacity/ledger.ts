@@ -12,7 +12,7 @@ import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
 import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
-import { fleetAllowance, fleetShares, PeerBook, PROPAGATION_MS, shareCap, type PeerCapacity } from './peers.js';
+import { fleetAllowance, fleetShares, PeerBook, peerHasRoom, PROPAGATION_MS, shareCap, type PeerCapacity } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
 import { TenantBook } from './tenant-book.js';
 import { add, demandAt, onWire, round, roundAll, scaleBy, sum, Usage, withArrival, type DemandRate } from './usage.js';
@@ -41,6 +41,11 @@ export interface AdmissionRequest {
    * node's share with every release that wakes it, and the fleet's shares would stop adding up.
    */
   again?: boolean | undefined;
+  /**
+   * The caller can send the request to another node (it came over the bus and has not been
+   * handed back too often): a refusal that a peer's part has room for says so (`elsewhere`).
+   */
+  handBack?: boolean | undefined;
 }
 
 export interface Reservation {
@@ -58,7 +63,7 @@ export interface Reservation {
 
 export type AdmitResult =
   | { ok: true; reservation: Reservation }
-  | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number };
+  | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number; /** A peer, by its last report, has room for it. */ elsewhere?: boolean };
 
 export interface DeploymentCapacityStats {
   admitted: number;
@@ -182,8 +187,11 @@ export class CapacityLedger {
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
       fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, shareCap(book.shareCeiling, book.ceilingUntil, sum(own, book.peers.total()), limits, now)), own },
     });
-    // Demand is what this node would send if it could: a tenant over its share is none of it.
-    if (!request.again && (verdict.ok || verdict.refusal !== 'tenant')) book.demand = withArrival(book.demand, now);
+    // Demand is what this node would send if it could: a tenant over its share, or holding all of
+    // it, is none of it. Counted, a flood of one tenant at the nodes its clients are near would
+    // take the others' shares of the deployment there, and the calm tenants elsewhere would wait.
+    const wanted = verdict.ok || !(verdict.refusal === 'tenant' || verdict.tenantFull === true);
+    if (!request.again && wanted) book.demand = withArrival(book.demand, now);
     const word = verdict.ok ? book.vendorWord.judge(request.tokens, this.shareOf(book), now) : undefined;
     if (word && !word.ok) {
       book.stats.refused.vendor_word++;
@@ -194,7 +202,8 @@ export class CapacityLedger {
       if (verdict.refusal === 'priority') book.stats.shedByPriority[request.priority]++;
       const usage = book.own.get(pool.name);
       const retryAfterMs = verdict.dimension === 'concurrency' || !usage ? 1000 : (verdict.dimension === 'rpm' ? usage.requests : usage.tokens).msUntilRoom(now) || 1000;
-      return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs) };
+      const elsewhere = request.handBack === true && verdict.fleetMay !== undefined && peerHasRoom(book.demandAtReference, book.peers, verdict.dimension, cost[verdict.dimension], verdict.fleetMay);
+      return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs), ...(elsewhere ? { elsewhere } : {}) };
     }
     for (const usage of [this.usage(book.own, pool.name), book.tenants.usage(pool.name, tenant, now)]) {
       usage.inFlight++;

@@ -12,7 +12,7 @@
  * whole quota for itself: it keeps to SAFETY / N of the last fleet size N, as the silent peers
  * may still be sending.
  */
-import { DIMENSIONS, ZERO, type Amounts } from './limits.js';
+import { DIMENSIONS, ZERO, type Amounts, type Dimension } from './limits.js';
 
 /** One peer's capacity report for one deployment, as its digest carries it. */
 export interface PeerCapacity {
@@ -176,6 +176,16 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
     if (peers.recentlyHadPeers(now)) allowance[d] = Math.min(allowance[d], (SAFETY * limits[d]) / peers.recentFleetSize());
   }
   return allowance;
+}
+
+/**
+ * Whether some peer, by its last report, holds less than its part of what a pool may use
+ * fleet-wide (`fleetMay`) by at least `cost`: a request this node has no room for would be
+ * admitted there (admission.ts, check 3), so it is worth handing back to the caller to send again.
+ */
+export function peerHasRoom(ownDemand: number, peers: PeerBook, d: Dimension, cost: number, fleetMay: number): boolean {
+  const shares = fleetShares(ownDemand, peers);
+  return peers.peerUsages().some((u, j) => u[d] + cost <= (shares[j + 1] ?? 0) * fleetMay);
 }
 
 /**

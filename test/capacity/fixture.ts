@@ -1,5 +1,5 @@
 /** A small fleet for the capacity tests: one model on two vendor-regions, a critical and a batch pool, three tenants. */
-import type { AdmissionRequest, CapacityLedger, Reservation } from '../../src/capacity/index.js';
+import { CapacityLedger, type AdmissionRequest, type Reservation } from '../../src/capacity/index.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/index.js';
 
 export const A = 'claude-sonnet-4@anthropic';
@@ -35,3 +35,20 @@ export function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 1
   }
   return held;
 }
+
+/** N ledgers that hear each other only at publish time, as over gossip; with `pools`, the flagship and bulk pools split the deployment 50/50. */
+export function fleetOf(n: number, now: () => number, pools = false) {
+  const config = capacityConfig(pools ? {} : { pools: {} }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
+  const ledgers = Array.from({ length: n }, () => new CapacityLedger(config, { now }));
+  const gossip = () => {
+    const reports = ledgers.map((l) => l.report(A)!);
+    ledgers.forEach((l, i) => l.applyPeers(new Map([[A, reports.filter((_, j) => j !== i)]])));
+  };
+  return { ledgers, gossip };
+}
+
+/** A hand-driven clock. */
+export const clock = () => {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+};

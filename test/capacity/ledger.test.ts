@@ -6,12 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CapacityLedger, type AdmissionRequest, type Reservation } from '../../src/capacity/index.js';
-import { A, B, capacityConfig, fill } from './fixture.js';
-
-const clock = () => {
-  let t = 1_000_000;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-};
+import { A, B, capacityConfig, clock, fill, fleetOf } from './fixture.js';
 
 const ask = (pool: string, over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
   deployment: A,
@@ -150,17 +145,6 @@ describe('reservations', () => {
 });
 
 describe('the fleet: each node holds at most its share', () => {
-  /** N ledgers that hear each other only at publish time, as over gossip; with `pools`, the fixture's flagship and bulk pools split the deployment 50/50. */
-  function fleetOf(n: number, now: () => number, pools = false) {
-    const config = capacityConfig(pools ? {} : { pools: {} }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
-    const ledgers = Array.from({ length: n }, () => new CapacityLedger(config, { now }));
-    const gossip = () => {
-      const reports = ledgers.map((l) => l.report(A)!);
-      ledgers.forEach((l, i) => l.applyPeers(new Map([[A, reports.filter((_, j) => j !== i)]])));
-    };
-    return { ledgers, gossip };
-  }
-
   /**
    * Rounds of gossip, then releases and asks on every node, as fast-check draws them; `ask` is
    * what node i asks for. Returns the most the fleet held at once.
