@@ -22,6 +22,7 @@ import {
   DrainCommandSchema,
   generateSigner,
   isInboxSubject,
+  MAX_HANDBACKS,
   readRequest,
   randomToken,
   ReplyLog,
@@ -73,6 +74,8 @@ export interface RouterNodeCounts {
   taken: number;
   inFlight: number;
   failed: number;
+  /** Requests handed back for want of room here while a peer had some; not counted as failed. */
+  handedBack: number;
   /** Messages refused, by why: a reply subject that is no inbox, a cancel without the caller's token, ... */
   refused: Record<string, number>;
 }
@@ -100,7 +103,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   // The router machine's lifecycle is the node's: one state, read where it is needed.
   const state = (): 'serving' | 'draining' | 'stopped' => system.lifecycle();
   let draining: Promise<void> | undefined;
-  const counts = { taken: 0, inFlight: 0, failed: 0 };
+  const counts = { taken: 0, inFlight: 0, failed: 0, handedBack: 0 };
   const publish = (subject: string, data: string): void => {
     try {
       nc.publish(subject, data);
@@ -240,10 +243,13 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     let outcome: string = 'ok';
     const fail = (failure: Failure): void => {
       outcome = failure.code;
-      replies.send({ kind: 'error', error: failure });
+      // Nothing reached a vendor or the caller but `accepted`: the caller sends it again elsewhere.
+      if (failure.code === ErrorCode.HandedBack) publish(replies.inbox, declineMessage(requestId, nodeId, failure.message));
+      else replies.send({ kind: 'error', error: failure });
     };
     try {
-      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: entry.controller.signal, tenant: head.tenant, priority: head.priority };
+      const mayHandBack = (head.handbacks ?? 0) < MAX_HANDBACKS;
+      const requestOptions = { useCase, deadlineMs: head.deadlineMs, signal: entry.controller.signal, tenant: head.tenant, priority: head.priority, mayHandBack };
       if (head.stream === '1') {
         const stream = system.stream(request, requestOptions);
         for await (const event of stream) {
@@ -268,12 +274,16 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     } finally {
       held.finish(requestId);
       counts.inFlight--;
-      if (outcome !== 'ok') counts.failed++;
-      service.record('requests', Number(process.hrtime.bigint() - startedNs), outcome === 'ok' ? undefined : outcome);
-      publish(
-        usageSubject(prefix),
-        JSON.stringify({ requestId, node: nodeId, tenant: head.tenant, useCase, model: request.model, outcome, durationMs: Date.now() - started }),
-      );
+      // A request handed back has not finished: the node that keeps it reports it.
+      if (outcome === ErrorCode.HandedBack) counts.handedBack++;
+      else {
+        if (outcome !== 'ok') counts.failed++;
+        service.record('requests', Number(process.hrtime.bigint() - startedNs), outcome === 'ok' ? undefined : outcome);
+        publish(
+          usageSubject(prefix),
+          JSON.stringify({ requestId, node: nodeId, tenant: head.tenant, useCase, model: request.model, outcome, durationMs: Date.now() - started }),
+        );
+      }
     }
   }
 

@@ -40,6 +40,8 @@ export interface RequestScope {
   /** Where a tenant refused for its share is turned away until it has room again. */
   door: TenantDoor;
   queueWaitMs: number;
+  /** Whether the caller can send the request to another node: refused here where a peer has room, it is handed back. */
+  mayHandBack: boolean;
   /** The use case's hedge budget; without one (hedging forced on by a caller) hedges are not capped. */
   hedgeBudget?: HedgeBudget | undefined;
 }
@@ -74,7 +76,8 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
     // A resumed stream continues the same answer, so only deployments that take a prefill will do.
     if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
     if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-    const admitted = admitFirst(scope, plan, views, tokens, again);
+    const first = !again && !input.retry && !input.resume && input.tried.length === 0;
+    const admitted = admitFirst(scope, plan, views, tokens, again, first && scope.mayHandBack);
     if ('candidate' in admitted) {
       const { candidate: first, reservation } = admitted;
       fleet.takeProbe(first.deployment);
@@ -83,6 +86,9 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
       const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
       return { kind: 'candidate', candidate: { ...choice(first), reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
     }
+    // Queue-group delivery is random, so one node fills its part while a peer's sits idle: rather
+    // than wait for a seat here, the caller sends the request again, and it lands elsewhere.
+    if (admitted.elsewhere) return { kind: 'none', reason: 'handed_back' } as const;
     // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
     // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
     // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
@@ -94,18 +100,22 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
   }
 });
 
-/** Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the tenant (its share, or this node's part of it) did. */
-type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean };
+/**
+ * Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the
+ * tenant (its share, or this node's part of it) did, `elsewhere` when a peer has room.
+ */
+type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean; elsewhere: boolean };
 
 /**
  * Admits the request on the first candidate in plan order that has room, so a full deployment is
  * skipped (never sent a request its vendor would refuse) and the next, a spill or the fallback
  * model, takes it. A deployment whose vendor asked us to wait is skipped until its retry-after.
  */
-function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: ReadonlyMap<string, DeploymentView>, tokens: number, again: boolean): Admitted {
+function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: ReadonlyMap<string, DeploymentView>, tokens: number, again: boolean, handBack: boolean): Admitted {
   const { fleet } = scope;
   const now = fleet.now();
   let retryAfterMs = Infinity;
+  let elsewhere = false;
   let overShare = true;
   let tenantBound = true;
   const reasons = new Set<string>();
@@ -116,16 +126,17 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
     if (throttledUntil !== undefined && throttledUntil > now) {
       result = { ok: false, refusal: 'throttled', retryAfterMs: throttledUntil - now };
     } else {
-      result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner, again });
+      result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner, again, handBack });
     }
     if (result.ok) return { candidate, reservation: result.reservation };
+    if ('elsewhere' in result && result.elsewhere) elsewhere = true;
     retryAfterMs = Math.min(retryAfterMs, result.retryAfterMs);
     if (result.refusal !== 'tenant') overShare = false;
     if (result.refusal !== 'tenant' && result.refusal !== 'tenant_share') tenantBound = false;
     reasons.add(result.refusal);
   }
   const why = tenantBound ? `tenant ${scope.tenant.name} holds its share (${scope.tenant.maxShare} %) of pool ${scope.pool}` : `no deployment has capacity for pool ${scope.pool} at priority ${scope.priority} (${[...reasons].join(', ')})`;
-  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound };
+  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound, elsewhere };
 }
 
 export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input, sendBack }) => {

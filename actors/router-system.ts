@@ -53,6 +53,11 @@ export interface RequestOptions {
   tenant?: string | undefined;
   /** What the caller asks for; capped by what the tenant may claim. Default: the pool's priority. */
   priority?: Priority | undefined;
+  /**
+   * The caller can send the request again to another node (the bus's protocol can): where this
+   * node has no room and a peer has, the request ends `handed_back` before any vendor is called.
+   */
+  mayHandBack?: boolean | undefined;
 }
 
 export interface Routed {
@@ -148,6 +153,7 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
       queue: waiting,
       door,
       queueWaitMs: current.capacity.queueWaitMs,
+      mayHandBack: requestOptions.mayHandBack ?? false,
       hedgeBudget,
     };
     budget.deposit();

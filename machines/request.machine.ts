@@ -42,7 +42,9 @@ export type ChooseOutput =
   | { kind: 'candidate'; candidate: CandidateChoice; hedge?: CandidateChoice | undefined }
   | { kind: 'none'; reason: 'no_route' | 'exhausted' | 'retry_budget' }
   /** Every candidate lacked capacity (or this tenant had used its share) and waiting did not help. */
-  | { kind: 'none'; reason: 'capacity'; message: string; retryAfterMs: number };
+  | { kind: 'none'; reason: 'capacity'; message: string; retryAfterMs: number }
+  /** This node had no room for the request where a peer had: the caller sends it again (nothing has been sent to a vendor). */
+  | { kind: 'none'; reason: 'handed_back' };
 
 export interface AttemptInput {
   attemptId: string;
@@ -278,6 +280,9 @@ export const requestMachine = setup({
       const output = (event as unknown as { output: ChooseOutput }).output;
       if (output.kind === 'none' && output.reason === 'capacity') {
         return { failure: { code: 'rate_limited', message: output.message, retryable: true, retryAfterMs: output.retryAfterMs } };
+      }
+      if (output.kind === 'none' && output.reason === 'handed_back') {
+        return { failure: { code: 'handed_back', message: 'this router node has no room for the request and a peer has: send it again', retryable: true } };
       }
       const reason = output.kind === 'none' ? output.reason : 'exhausted';
       if (context.lastError && reason !== 'no_route') return { failure: failureOf(context.lastError) };

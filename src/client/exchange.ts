@@ -10,6 +10,8 @@
  *   `idleTimeoutMs`, the request goes once more to another node when nothing was delivered yet,
  *   with that node named in `sy-avoid-nodes`. Once delivery has begun a retry could duplicate
  *   output, so silence then is an error carrying what was delivered.
+ * - A node with no room for the request while a peer has some hands it back (`declined`, before
+ *   calling any vendor): it goes again at once, avoiding that node, at most MAX_HANDBACKS times.
  * - While the connection is down, no timer runs: a NATS restart is not a node's silence. On
  *   reconnect the request asks its node for whatever it missed.
  *
@@ -17,7 +19,7 @@
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Priority, StreamEvent, SwitchyardError } from '../domain/index.js';
-import { Header, KEEPALIVE_MS, randomToken, type DataReply } from '../transport/index.js';
+import { Header, KEEPALIVE_MS, MAX_AVOIDED_NODES, MAX_HANDBACKS, randomToken, type DataReply } from '../transport/index.js';
 import { Attempt, type AttemptEvent } from './attempt.js';
 import { cancelledError, ClientError, deadlineError, errorFromReply } from './errors.js';
 import type { FailedNodes } from './failed-nodes.js';
@@ -85,6 +87,10 @@ class Exchange {
   private current: Attempt | undefined;
   private sends = 0;
   private declines = 0;
+  /** Times the holding node handed the request back, and the nodes that did (protocol.ts). */
+  private handbacks = 0;
+  private readonly handedBackBy = new Set<string>();
+  private declinesAtHandback = 0;
   private silentRounds = 0;
   private unheardSince: number | undefined;
   private retriedAfterSilence = false;
@@ -207,8 +213,13 @@ class Exchange {
     // The header counts from when this send goes out, so a resend carries only what is left.
     if (this.deadlineAt !== undefined) headers.set(Header.DeadlineMs, String(Math.max(1, this.deadlineAt - Date.now())));
     if (spec.stream) headers.set(Header.Stream, '1');
-    const avoid = this.declines < MAX_DECLINES ? spec.failedNodes.list() : [];
+    // Declined for avoiding the node that handed it back, the request keeps reaching that node
+    // (the queue group prefers a client's own server, and it may be the only one there): the next
+    // send goes to whoever takes it and asks to be kept.
+    const keep = this.handbacks > 0 && this.declines > this.declinesAtHandback;
+    const avoid = this.declines < MAX_DECLINES ? [...new Set([...spec.failedNodes.list(), ...(keep ? [] : this.handedBackBy)])].slice(0, MAX_AVOIDED_NODES) : [];
     if (avoid.length > 0) headers.set(Header.AvoidNodes, avoid.join(','));
+    if (this.handbacks > 0) headers.set(Header.Handbacks, String(keep ? Math.max(MAX_HANDBACKS, this.handbacks) : this.handbacks));
     const attempt = new Attempt({
       nc: spec.nc,
       inbox: spec.inbox,
@@ -255,10 +266,28 @@ class Exchange {
   }
 
   private onDeclined(attempt: Attempt): void {
+    if (attempt === this.current) return this.onHandedBack(attempt);
     attempt.close();
     this.open.delete(attempt);
     if (this.current || this.open.size > 0) return;
     this.declines++;
+    this.send();
+  }
+
+  /**
+   * The node holding the request had no room for it while a peer had, and said so before calling
+   * any vendor: it goes again, avoiding that node. Once anything has reached the reader a
+   * `declined` is no hand-back but a forgery or a broken node, and the request stays where it is.
+   */
+  private onHandedBack(attempt: Attempt): void {
+    if (this.delivered || this.startSeen) return;
+    if (attempt.node !== undefined) this.handedBackBy.add(attempt.node);
+    this.handbacks++;
+    this.declinesAtHandback = this.declines;
+    // The node let the request go as it said so; the cancel stops it all the same if the decline was forged.
+    this.drop(attempt);
+    this.current = undefined;
+    this.stopTimers();
     this.send();
   }
 

@@ -52,6 +52,12 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** This router node holds as many requests as it may; another node or a later try will take it. */
   Overloaded: 'overloaded',
+  /**
+   * This router node had no room for the request where a peer had, before anything reached a
+   * vendor. The node sends it as `declined` and the client sends the request again; only a caller
+   * of the router system in-process could see it, and it never hands requests back.
+   */
+  HandedBack: 'handed_back',
   /** The router node is draining or stopped and takes no new requests. */
   RouterDraining: 'router_draining',
   /** No router node listens on the use case's request subject. */
@@ -162,6 +168,7 @@ const REQUEST_HINTS: Partial<Record<ErrorCode, string>> = {
   retry_budget_exhausted: 'The router is protecting vendors from a retry storm; retry after a short wait.',
   router_draining: 'This router node is shutting down; send the request to another node.',
   rate_limited: 'Slow down: wait `retryAfterMs` before retrying, or ask for a larger pool share or tenant maxShare.',
+  handed_back: 'Send the request again: another router node has room for it.',
   overloaded: 'This router node is full; retry after `retryAfterMs` (another node may take it), or add router nodes.',
   cancelled: 'The request was cancelled by its caller.',
   invalid_request: 'Fix the field named in `field` and send the request again; no vendor was called.',

@@ -11,6 +11,8 @@ export const Header = {
   CallerToken: 'sy-caller-token',
   /** Node ids, comma-separated, that the caller has just seen fail: they decline the request. */
   AvoidNodes: 'sy-avoid-nodes',
+  /** How many times nodes have handed this request back for want of room (protocol.ts). */
+  Handbacks: 'sy-handbacks',
   /** On gossip: the sender's public NKey. */
   Signer: 'sy-signer',
   /** On gossip: Ed25519 signature (base64url) over the subject, a newline and the payload. */

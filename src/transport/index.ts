@@ -11,6 +11,7 @@ export {
   DrainCommandSchema,
   KEEPALIVE_MS,
   MAX_AVOIDED_NODES,
+  MAX_HANDBACKS,
   ReplayRequestSchema,
   ReplyErrorSchema,
   ReplySchema,

@@ -6,7 +6,9 @@
  * - numbered data messages: `accepted` at once, then stream `event`s ending in one `end`, or one
  *   `result`, or one `error` (every failure, plain or streamed, in the domain's Failure shape);
  * - unnumbered control messages: `keepalive` while it works, saying the last number it sent, and
- *   `declined` when the caller asked to avoid this node.
+ *   `declined` when the caller asked to avoid this node, or when the node, before calling any
+ *   vendor, found it had no room for the request where a peer had (a hand-back: the caller sends
+ *   it again, naming the node in `sy-avoid-nodes` and counting in `sy-handbacks`).
  *
  * Every message names the request, so a caller ignores anything aimed at its inbox for another
  * request. Numbers let the caller see a gap (a NATS server restarted between them) and ask for
@@ -25,6 +27,9 @@ const IdSchema = z.string().regex(TOKEN_ID, { error: 'expected 1-64 letters, dig
 
 /** At least 128 bits of base64url: guessing it is hopeless. */
 export const CallerTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, { error: 'expected 22-128 letters, digits, _ or -' });
+
+/** Times a request may be handed back; after that a node keeps it and waits for room. */
+export const MAX_HANDBACKS = 2;
 
 /** Most nodes a caller may ask to avoid; a longer list is a mistake or a probe. */
 export const MAX_AVOIDED_NODES = 8;
@@ -78,6 +83,7 @@ export const RequestHeadersSchema = z.strictObject({
     .transform((list) => list.split(',').filter(Boolean))
     .pipe(z.array(IdSchema).max(MAX_AVOIDED_NODES))
     .optional(),
+  handbacks: z.coerce.number().int().nonnegative().max(64).optional(),
 });
 export type RequestHeaders = z.infer<typeof RequestHeadersSchema>;
 

@@ -33,6 +33,7 @@ export function readRequest(msg: RequestMessage, prefix = DEFAULT_PREFIX): Reque
     stream: get(Header.Stream),
     callerToken: get(Header.CallerToken),
     avoidNodes: get(Header.AvoidNodes),
+    handbacks: get(Header.Handbacks),
   });
   if (!head.success) {
     const issue = head.error.issues[0];

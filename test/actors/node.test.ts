@@ -75,6 +75,7 @@ describe('router node', () => {
     ['a negative max tokens', JSON.stringify({ ...body, maxTokens: -1 }), {}, 'maxTokens'],
     ['a priority that does not exist', JSON.stringify(body), { 'sy-priority': 'urgent' }, 'header priority'],
     ['a deadline that is not a number', JSON.stringify(body), { 'sy-deadline-ms': 'soon' }, 'header deadlineMs'],
+    ['a hand-back count that is not a number', JSON.stringify(body), { 'sy-handbacks': 'many' }, 'header handbacks'],
     ['a request id with a dot', JSON.stringify(body), { 'sy-request-id': 'a.b' }, 'header requestId'],
     ['a user message holding a tool call', JSON.stringify({ ...body, model: 'gpt-4.1', messages: [{ role: 'user', content: [{ type: 'tool_call', id: 't1', name: 'x', arguments: {} }] }] }), {}, 'messages.0.content.0'],
     ['a 20,000-deep tool schema', `{"model":"gpt-4.1","maxTokens":9,"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"tools":[{"name":"t","inputSchema":{"p":${'['.repeat(20_000)}${']'.repeat(20_000)}}}]}`, {}, 'body'],

@@ -39,7 +39,7 @@ interface NodeState {
   nodeId: string;
   state: string;
   environment: string;
-  counts: { taken: number; inFlight: number; failed: number };
+  counts: { taken: number; inFlight: number; failed: number; handedBack?: number };
   /** The peers whose gossip this node trusts and hears. */
   peers?: string[];
   fleet: { vendorRegions: Record<string, string>; deployments: Record<string, string> };
