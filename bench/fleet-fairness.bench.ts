@@ -37,6 +37,8 @@ export interface Row {
   benchLoopDelayP99Ms: number;
   /** What the routers refused on the deployment, by reason. */
   refusedByRouters: string;
+  /** Requests the routers handed back to be sent again, for want of room where a peer had some. */
+  handedBack: number;
 }
 
 const DEPLOYMENT = 'claude-sonnet-4@bedrock/us-east-1';
@@ -153,7 +155,8 @@ export async function run(): Promise<Row[]> {
         const floodRuns = (await third?.stop()) ?? { requests: 0, ok: 0 };
         loop.disable();
         const refused: Record<string, number> = {};
-        for (const n of (await gatherStatus(observer)).nodes) for (const [k, v] of Object.entries(n.capacity?.[DEPLOYMENT]?.refused ?? {})) refused[k] = (refused[k] ?? 0) + v;
+        const { nodes: states } = await gatherStatus(observer);
+        for (const n of states) for (const [k, v] of Object.entries(n.capacity?.[DEPLOYMENT]?.refused ?? {})) refused[k] = (refused[k] ?? 0) + v;
         await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
         const times = calmRuns.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b);
         const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN);
@@ -168,6 +171,7 @@ export async function run(): Promise<Row[]> {
           floodOk: floodRuns.ok,
           benchLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
           refusedByRouters: JSON.stringify(Object.fromEntries(Object.entries(refused).filter(([, v]) => v > 0))),
+          handedBack: states.reduce((total, n) => total + (n.counts.handedBack ?? 0), 0),
         });
         console.log(JSON.stringify(rows.at(-1)));
       }
