@@ -109,7 +109,10 @@ describe('handing a request back', () => {
     const replies = await second.done;
     expect(replies.map((r) => r.kind)).toEqual(['accepted', 'declined']);
     expect(replies[1]).toMatchObject({ node: 'h1', reason: expect.stringContaining('send it again') });
-    expect(h1.counts()).toMatchObject({ handedBack: 1, failed: 0 });
+    // A stream is handed back the same way, before its start.
+    const streamed = await (await sendTo('h1', 'streamed', { [Header.Stream]: '1' })).done;
+    expect(streamed.map((r) => r.kind)).toEqual(['accepted', 'declined']);
+    expect(h1.counts()).toMatchObject({ handedBack: 2, failed: 0 });
     expect(simulator.simulation.stats.snapshot()[DEPLOYMENT]?.requests).toBe(1);
 
     // Handed back as often as allowed, it stays: it waits for the seat, and gets it.
@@ -117,7 +120,7 @@ describe('handing a request back', () => {
     const [held, keptReplies] = await Promise.all([holding.done, kept.done]);
     expect(held.at(-1)?.kind).toBe('result');
     expect(keptReplies.map((r) => r.kind)).toEqual(['accepted', 'result']);
-    expect(h1.counts().handedBack).toBe(1);
+    expect(h1.counts().handedBack).toBe(2);
     expect(nodes.get('h2')!.counts().taken).toBe(0);
   });
 });
