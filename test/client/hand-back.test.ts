@@ -8,7 +8,7 @@ import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SwitchyardClient } from '../../src/client/index.js';
 import type { CanonicalRequest, StreamEvent } from '../../src/domain/index.js';
-import { declineMessage, Header, ReplyLog, ROUTER_QUEUE, requestWildcard } from '../../src/transport/index.js';
+import { declineMessage, Header, MAX_HANDBACKS, ReplyLog, ROUTER_QUEUE, requestWildcard } from '../../src/transport/index.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 
 const REQUEST: CanonicalRequest = { model: 'claude-sonnet-4', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }], maxTokens: 64 };
@@ -59,6 +59,24 @@ describe('a request handed back', () => {
     expect(received[0]).not.toHaveProperty(Header.Handbacks);
     expect(received[1]).toMatchObject({ [Header.Handbacks]: '1', [Header.AvoidNodes]: 'full' });
     expect(received[1]![Header.RequestId]).not.toBe(received[0]![Header.RequestId]);
+  });
+
+  it('reaching only the node that handed it back (the queue group prefers the client’s own server), asks that node to keep it', async () => {
+    received.length = 0;
+    script = (log, headers) => {
+      const reply = new ReplyLog(log.requestId, 'only', log.inbox, (subject, data) => node.publish(subject, data));
+      if (headers[Header.AvoidNodes]?.split(',').includes('only')) return void node.publish(log.inbox, declineMessage(log.requestId, 'only', 'the caller asked to avoid this node'));
+      reply.send({ kind: 'accepted' });
+      if (!headers[Header.Handbacks]) node.publish(log.inbox, declineMessage(log.requestId, 'only', 'no room here; a peer has'));
+      else reply.send({ kind: 'result', response: { id: 'm', model: 'claude-sonnet-4', content: [{ type: 'text', text: 'kept' }], stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } }, servedBy: SERVED_BY });
+    };
+    const result = await client.complete(REQUEST);
+    expect(result.response.content).toEqual([{ type: 'text', text: 'kept' }]);
+    expect(received.map((h) => [h[Header.Handbacks] ?? '-', h[Header.AvoidNodes] ?? '-'])).toEqual([
+      ['-', '-'],
+      ['1', 'only'],
+      [String(MAX_HANDBACKS), '-'],
+    ]);
   });
 
   it('is not what a decline after the answer began means: the stream goes on from the node that holds it', async () => {
