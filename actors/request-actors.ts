@@ -76,8 +76,9 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
     // A resumed stream continues the same answer, so only deployments that take a prefill will do.
     if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
     if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-    const first = !again && !input.retry && !input.resume && input.tried.length === 0;
-    const admitted = admitFirst(scope, plan, views, tokens, again, first && scope.mayHandBack);
+    // Only a request that has not been anywhere yet may be handed back: nothing to undo.
+    const untried = !again && !input.retry && !input.resume && input.tried.length === 0;
+    const admitted = admitFirst(scope, plan, views, tokens, again, untried && scope.mayHandBack);
     if ('candidate' in admitted) {
       const { candidate: first, reservation } = admitted;
       fleet.takeProbe(first.deployment);

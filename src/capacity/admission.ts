@@ -116,7 +116,9 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
         // than one request never leaves it waiting for a release that cannot come.
         if (offeredLoad(split, d, cost) > OVER_FACTOR * share) return { ok: false, refusal: 'tenant', dimension: d };
         if ((!fleetRoom || !split.settled) && split.own[d] > 0) {
-          return { ok: false, refusal: 'tenant_share', dimension: d, ...(!fleetRoom ? { tenantFull: true } : total + cost[d] <= priorityMay ? { fleetMay: priorityMay } : {}) };
+          if (!fleetRoom) return { ok: false, refusal: 'tenant_share', dimension: d, tenantFull: true };
+          const poolRoom = total + cost[d] <= priorityMay;
+          return { ok: false, refusal: 'tenant_share', dimension: d, ...(poolRoom ? { fleetMay: priorityMay } : {}) };
         }
       }
     }
