@@ -132,6 +132,10 @@ export class Simulation {
       },
       async *steps(signal) {
         stats.count(deployment.id, 'streams');
+        // Tokens keep the vendor's pace, not the host's: each is due at its own time from the
+        // start, so one late timer on a busy machine does not delay every token after it (chained
+        // sleeps added 100-250 ms to a 30-token answer whenever the benchmarks loaded the CPU).
+        let due = performance.now();
         for (let i = 0; i < events.length; i++) {
           const breaking: SimStep | undefined =
             i === breakAt('cut')
@@ -146,7 +150,10 @@ export class Simulation {
             return;
           }
           const event = events[i]!;
-          if (event.type === 'delta') await pause(isFirstDelta(events, i) ? latency.ttftMs : interTokenMs, signal);
+          if (event.type === 'delta') {
+            due += isFirstDelta(events, i) ? latency.ttftMs : interTokenMs;
+            await pause(due - performance.now(), signal);
+          }
           if (signal?.aborted) return;
           yield { type: 'event', event };
         }
