@@ -7,7 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createActor, type ActorOptions } from 'xstate';
-import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerCapacity } from '../src/capacity/index.js';
+import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerReport } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
 import { worseHealth, type Vendor } from '../src/domain/index.js';
 import type { DeploymentView, HealthState } from '../src/routing/index.js';
@@ -259,10 +259,13 @@ export class Fleet {
   applyPeerDigests(digests: readonly Digest[]): void {
     const merged = mergePeerDigests(digests);
     this.peerDeployments = merged.deployments;
-    const reports = new Map<string, PeerCapacity[]>();
+    const reports = new Map<string, PeerReport[]>();
     for (const digest of digests) {
       // A peer that predates capacity reports still says what it has in flight.
-      for (const d of digest.deployments) reports.set(d.id, [...(reports.get(d.id) ?? []), d.capacity ?? { demand: 0, pools: [{ pool: SHARED_POOL, inFlight: d.inFlight, requests: 0, tokens: 0 }] }]);
+      for (const d of digest.deployments) {
+        const capacity = d.capacity ?? { demand: 0, pools: [{ pool: SHARED_POOL, inFlight: d.inFlight, requests: 0, tokens: 0 }] };
+        reports.set(d.id, [...(reports.get(d.id) ?? []), { ...capacity, node: digest.node }]);
+      }
     }
     this.capacity.applyPeers(reports);
     for (const digest of digests) {

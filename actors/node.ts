@@ -1,7 +1,7 @@
 /**
- * A router node on the bus: takes requests from `sy.req.>` in the queue group `sy-routers`, runs
- * each through the router system, and answers on the request's inbox with the messages of the
- * request protocol (src/transport/protocol.ts). Honours cancels and replay requests that carry the
+ * A router node on the bus: takes requests from `sy.req.*` in the queue group `sy-routers`, and
+ * those addressed to it on `sy.req.*.<node>`, runs each through the router system, and answers on
+ * the request's inbox with the messages of the request protocol (src/transport/protocol.ts). Honours cancels and replay requests that carry the
  * caller's token (held-requests.ts), answers `sy.admin.state`, `sy.admin.drain.<node>` and `$SRV`,
  * and drains on request: no new work, the work in flight finished within a grace period.
  *
@@ -19,6 +19,7 @@ import {
   adminStateSubject,
   cancelWildcard,
   declineMessage,
+  directRequestWildcard,
   DrainCommandSchema,
   generateSigner,
   isInboxSubject,
@@ -28,6 +29,7 @@ import {
   ReplyLog,
   replayWildcard,
   requestIdOfControlSubject,
+  requestSubject,
   requestWildcard,
   ROUTER_QUEUE,
   ROUTER_SERVICE_NAME,
@@ -164,8 +166,11 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       },
     });
   const requests = subscribe(requestWildcard(prefix), (msg) => serve(msg), ROUTER_QUEUE);
+  // Requests addressed to this node: a peer with no room for them named this one (a hand-back).
+  const direct = subscribe(directRequestWildcard(nodeId, prefix), (msg) => serve(msg));
   const subscriptions: Subscription[] = [
     requests,
+    direct,
     subscribe(cancelWildcard(prefix), (msg) => control(msg, 'cancel')),
     subscribe(replayWildcard(prefix), (msg) => control(msg, 'replay')),
     subscribe(adminStateSubject(prefix), (msg) => {
@@ -233,10 +238,14 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     counts.inFlight++;
     // A token the caller did not send goes back to it alone, so it can cancel and ask for replays.
     entry.log.send({ kind: 'accepted', ...(head.callerToken ? {} : { token }) });
-    void run(entry, request, head, useCase);
+    // Sent here by name, it has had its one hop to a peer with room: handed back again, it goes
+    // back to the queue group. (Named peers chosen by views a second old, a burst would otherwise
+    // pile its requests up waiting at the few nodes the views showed room on, while seats freed
+    // elsewhere found no one waiting.)
+    void run(entry, request, head, useCase, msg.subject !== requestSubject(useCase, prefix));
   }
 
-  async function run(entry: HeldRequest, request: CanonicalRequest, head: RequestHeaders, useCase: string): Promise<void> {
+  async function run(entry: HeldRequest, request: CanonicalRequest, head: RequestHeaders, useCase: string, directed: boolean): Promise<void> {
     const { log: replies, requestId } = entry;
     const started = Date.now();
     const startedNs = process.hrtime.bigint();
@@ -244,7 +253,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
     const fail = (failure: Failure): void => {
       outcome = failure.code;
       // Nothing reached a vendor or the caller but `accepted`: the caller sends it again elsewhere.
-      if (failure.code === ErrorCode.HandedBack) publish(replies.inbox, declineMessage(requestId, nodeId, failure.message));
+      if (failure.code === ErrorCode.HandedBack) publish(replies.inbox, declineMessage(requestId, nodeId, failure.message, directed ? undefined : failure.peer));
       else replies.send({ kind: 'error', error: failure });
     };
     try {
@@ -298,7 +307,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
       draining ??= (async () => {
         // Stop taking requests first, so the queue group sends new ones to other nodes; then the
         // router machine drains what is in flight.
-        await requests.drain().catch(() => undefined);
+        await Promise.all([requests, direct].map((sub) => sub.drain().catch(() => undefined)));
         await system.drain(graceMs ?? options.graceMs ?? 30_000);
         for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
         held.stop();
@@ -322,6 +331,7 @@ function replyError(error: unknown): Failure {
       ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
       ...(error.delivered !== undefined ? { delivered: error.delivered } : {}),
       ...(error.field !== undefined ? { field: error.field } : {}),
+      ...(error.peer !== undefined ? { peer: error.peer } : {}),
     };
   }
   return { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), retryable: true };

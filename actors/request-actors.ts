@@ -89,7 +89,7 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
     }
     // Queue-group delivery is random, so one node fills its part while a peer's sits idle: rather
     // than wait for a seat here, the caller sends the request again, and it lands elsewhere.
-    if (admitted.elsewhere) return { kind: 'none', reason: 'handed_back' } as const;
+    if (admitted.elsewhere) return { kind: 'none', reason: 'handed_back', ...(admitted.peer !== undefined ? { peer: admitted.peer } : {}) } as const;
     // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
     // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
     // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
@@ -105,7 +105,9 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
  * Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the
  * tenant (its share, or this node's part of it) did, `elsewhere` when a peer has room.
  */
-type Admitted = { candidate: Candidate; reservation: Reservation } | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean; elsewhere: boolean };
+type Admitted =
+  | { candidate: Candidate; reservation: Reservation }
+  | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean; elsewhere: boolean; /** The peer with room, by name. */ peer?: string | undefined };
 
 /**
  * Admits the request on the first candidate in plan order that has room, so a full deployment is
@@ -117,6 +119,7 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
   const now = fleet.now();
   let retryAfterMs = Infinity;
   let elsewhere = false;
+  let peer: string | undefined;
   let overShare = true;
   let tenantBound = true;
   const reasons = new Set<string>();
@@ -130,14 +133,17 @@ function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: Read
       result = fleet.capacity.admit({ deployment: candidate.deployment, pool: scope.pool, priority: scope.priority, tenant: scope.tenant, tokens, owner: scope.owner, again, handBack });
     }
     if (result.ok) return { candidate, reservation: result.reservation };
-    if ('elsewhere' in result && result.elsewhere) elsewhere = true;
+    if ('elsewhere' in result && result.elsewhere) {
+      elsewhere = true;
+      peer ??= result.peer;
+    }
     retryAfterMs = Math.min(retryAfterMs, result.retryAfterMs);
     if (result.refusal !== 'tenant') overShare = false;
     if (result.refusal !== 'tenant' && result.refusal !== 'tenant_share') tenantBound = false;
     reasons.add(result.refusal);
   }
   const why = tenantBound ? `tenant ${scope.tenant.name} holds its share (${scope.tenant.maxShare} %) of pool ${scope.pool}` : `no deployment has capacity for pool ${scope.pool} at priority ${scope.priority} (${[...reasons].join(', ')})`;
-  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound, elsewhere };
+  return { message: why, retryAfterMs: Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000), overShare, tenantBound, elsewhere, peer };
 }
 
 export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input, sendBack }) => {

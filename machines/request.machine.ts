@@ -44,7 +44,7 @@ export type ChooseOutput =
   /** Every candidate lacked capacity (or this tenant had used its share) and waiting did not help. */
   | { kind: 'none'; reason: 'capacity'; message: string; retryAfterMs: number }
   /** This node had no room for the request where a peer had: the caller sends it again (nothing has been sent to a vendor). */
-  | { kind: 'none'; reason: 'handed_back' };
+  | { kind: 'none'; reason: 'handed_back'; /** A peer with room, by node id, where this node knows one. */ peer?: string | undefined };
 
 export interface AttemptInput {
   attemptId: string;
@@ -282,7 +282,7 @@ export const requestMachine = setup({
         return { failure: { code: 'rate_limited', message: output.message, retryable: true, retryAfterMs: output.retryAfterMs } };
       }
       if (output.kind === 'none' && output.reason === 'handed_back') {
-        return { failure: { code: 'handed_back', message: 'this router node has no room for the request and a peer has: send it again', retryable: true } };
+        return { failure: { code: 'handed_back', message: 'this router node has no room for the request and a peer has: send it again', retryable: true, ...(output.peer !== undefined ? { peer: output.peer } : {}) } };
       }
       const reason = output.kind === 'none' ? output.reason : 'exhausted';
       if (context.lastError && reason !== 'no_route') return { failure: failureOf(context.lastError) };

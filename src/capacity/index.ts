@@ -15,6 +15,6 @@ export {
   type DeploymentCapacityStatus,
   type Reservation,
 } from './ledger.js';
-export type { PeerCapacity } from './peers.js';
+export type { PeerCapacity, PeerReport } from './peers.js';
 export { poolFor, poolRules } from './pools.js';
 export { effectivePriority, tenantFor, type TenantLimits } from './tenants.js';

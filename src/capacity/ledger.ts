@@ -12,7 +12,7 @@ import type { Config, Deployment } from '../config/index.js';
 import { judgeAdmission, type Refusal } from './admission.js';
 import { DEFAULT_LEARNING, LearnedLimits, ZERO, type Amounts, type LearningPolicy } from './limits.js';
 import { poolRules, SHARED_POOL, type PoolRule } from './pools.js';
-import { fleetAllowance, fleetShares, PeerBook, peerHasRoom, PROPAGATION_MS, shareCap, type PeerCapacity } from './peers.js';
+import { fleetAllowance, fleetShares, PeerBook, PROPAGATION_MS, peerWithRoom, shareCap, type PeerCapacity, type PeerReport } from './peers.js';
 import { VendorWord, type RemainingHints } from './vendor-word.js';
 import { TenantBook } from './tenant-book.js';
 import { add, demandAt, onWire, round, roundAll, scaleBy, sum, Usage, withArrival, type DemandRate } from './usage.js';
@@ -22,6 +22,8 @@ const SEAT_EWMA = 0.1;
 
 export interface CapacityOptions {
   now?: () => number;
+  /** Draws which peer a request is handed back to; seeded in tests. */
+  random?: () => number;
   /** The vendors' rate window (a minute); shorter only in tests. */
   windowMs?: number;
   learning?: Partial<LearningPolicy>;
@@ -63,7 +65,14 @@ export interface Reservation {
 
 export type AdmitResult =
   | { ok: true; reservation: Reservation }
-  | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number; /** A peer, by its last report, has room for it. */ elsewhere?: boolean };
+  | {
+      ok: false;
+      refusal: Refusal | 'unknown_deployment';
+      retryAfterMs: number;
+      /** A peer, by its last report, has room for it: `peer`, where that peer's report named it. */
+      elsewhere?: boolean;
+      peer?: string;
+    };
 
 export interface DeploymentCapacityStats {
   admitted: number;
@@ -109,9 +118,11 @@ export class CapacityLedger {
   private nextId = 0;
   readonly now: () => number;
   readonly windowMs: number;
+  private readonly random: () => number;
 
   constructor(config: Config, options: CapacityOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
     this.windowMs = options.windowMs ?? 60_000;
     const learning = { ...DEFAULT_LEARNING, ...options.learning };
     for (const vr of Object.values(config.vendorRegions)) {
@@ -202,8 +213,10 @@ export class CapacityLedger {
       if (verdict.refusal === 'priority') book.stats.shedByPriority[request.priority]++;
       const usage = book.own.get(pool.name);
       const retryAfterMs = verdict.dimension === 'concurrency' || !usage ? 1000 : (verdict.dimension === 'rpm' ? usage.requests : usage.tokens).msUntilRoom(now) || 1000;
-      const elsewhere = request.handBack === true && verdict.fleetMay !== undefined && peerHasRoom(book.demandAtReference, book.peers, verdict.dimension, cost[verdict.dimension], verdict.fleetMay);
-      return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs), ...(elsewhere ? { elsewhere } : {}) };
+      const peer = request.handBack === true && verdict.fleetMay !== undefined ? peerWithRoom(book.demandAtReference, book.peers, verdict.dimension, cost[verdict.dimension], verdict.fleetMay, this.random) : -1;
+      const node = peer < 0 ? undefined : book.peers.nodeAt(peer);
+      const elsewhere = peer < 0 ? {} : { elsewhere: true, ...(node !== undefined ? { peer: node } : {}) };
+      return { ok: false, refusal: verdict.refusal, retryAfterMs: Math.min(retryAfterMs, this.windowMs), ...elsewhere };
     }
     for (const usage of [this.usage(book.own, pool.name), book.tenants.usage(pool.name, tenant, now)]) {
       usage.inFlight++;
@@ -323,7 +336,7 @@ export class CapacityLedger {
   }
 
   /** The peers' latest capacity reports per deployment (one per peer); replaces what was there. */
-  applyPeers(reports: ReadonlyMap<string, readonly PeerCapacity[]>): void {
+  applyPeers(reports: ReadonlyMap<string, readonly PeerReport[]>): void {
     const now = this.now();
     for (const [id, book] of this.books) {
       const peerReports = reports.get(id) ?? [];

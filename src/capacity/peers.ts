@@ -29,6 +29,9 @@ export interface PeerCapacity {
   }[];
 }
 
+/** A peer's report as the ledger hears it: with the node that sent it, so a request can be sent there by name. */
+export type PeerReport = PeerCapacity & { node?: string | undefined };
+
 /** One tenant's use of one pool on a peer. */
 export interface PeerTenantReport {
   tenant: string;
@@ -54,10 +57,11 @@ export class PeerBook {
   private totals: Amounts = ZERO;
   private demands: number[] = [];
   private usages: Amounts[] = [];
+  private nodes: (string | undefined)[] = [];
   private largest = 0;
   private largestAt = -Infinity;
 
-  replace(reports: readonly PeerCapacity[], now: number): void {
+  replace(reports: readonly PeerReport[], now: number): void {
     const byPool = new Map<string, Amounts>();
     const byTenant = new Map<string, Map<string, Amounts>>();
     const tenantDemands = new Map<string, Map<string, number[]>>();
@@ -90,6 +94,7 @@ export class PeerBook {
     this.tenantDemandsBy = tenantDemands;
     this.totals = totals;
     this.demands = reports.map((r) => r.demand);
+    this.nodes = reports.map((r) => r.node);
     this.usages = reports.map((r) => r.pools.reduce((sum, p) => ({ concurrency: sum.concurrency + p.inFlight, rpm: sum.rpm + p.requests, tpm: sum.tpm + p.tokens }), { ...ZERO }));
     if (reports.length >= this.largest || now - this.largestAt > RECENT_MS) {
       this.largest = reports.length;
@@ -126,6 +131,11 @@ export class PeerBook {
 
   peerUsages(): readonly Amounts[] {
     return this.usages;
+  }
+
+  /** The node that sent the report at this index, where it said. */
+  nodeAt(index: number): string | undefined {
+    return this.nodes[index];
   }
 
   /** Whether more peers than now were heard within RECENT_MS: some went silent and may still be sending. */
@@ -179,13 +189,25 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
 }
 
 /**
- * Whether some peer, by its last report, holds less than its part of what a pool may use
- * fleet-wide (`fleetMay`) by at least `cost`: a request this node has no room for would be
- * admitted there (admission.ts, check 3), so it is worth handing back to the caller to send again.
+ * A peer that, by its last report, holds less than its part of what a pool may use fleet-wide
+ * (`fleetMay`) by at least `cost`: a request this node has no room for would be admitted there
+ * (admission.ts, check 3), so it is worth handing back to the caller to send there. Drawn in
+ * proportion to the room each has, so the nodes handing requests back at once do not all send
+ * them to the one roomiest peer. Its index in peer order, or -1 when no peer has room.
  */
-export function peerHasRoom(ownDemand: number, peers: PeerBook, d: Dimension, cost: number, fleetMay: number): boolean {
+export function peerWithRoom(ownDemand: number, peers: PeerBook, d: Dimension, cost: number, fleetMay: number, random: () => number): number {
   const shares = fleetShares(ownDemand, peers);
-  return peers.peerUsages().some((u, j) => u[d] + cost <= (shares[j + 1] ?? 0) * fleetMay);
+  const rooms = peers.peerUsages().map((u, j) => {
+    const room = (shares[j + 1] ?? 0) * fleetMay - u[d];
+    return room >= cost ? room : 0;
+  });
+  const total = rooms.reduce((a, b) => a + b, 0);
+  if (total <= 0) return -1;
+  let draw = random() * total;
+  for (const [j, room] of rooms.entries()) {
+    if (room > 0 && (draw -= room) < 0) return j;
+  }
+  return rooms.findLastIndex((room) => room > 0);
 }
 
 /**

@@ -20,15 +20,17 @@ const REPLAY_EVERY_MS = 200;
 export type AttemptEvent =
   | { type: 'heard' }
   | { type: 'data'; reply: Exclude<DataReply, { kind: 'accepted' }> }
-  | { type: 'declined'; reason: string }
+  | { type: 'declined'; reason: string; /** On a hand-back, a peer with room, to send the request to by name. */ to?: string | undefined }
   | { type: 'lost'; what: string }
   | { type: 'failed'; error: SwitchyardError };
 
 export interface AttemptSpec {
   nc: NatsConnection;
   inbox: ReplyInbox;
-  /** The request subject, `sy.req.<usecase>`. */
+  /** The request subject, `sy.req.<usecase>`, or `sy.req.<usecase>.<node>` addressed to one node. */
   subject: string;
+  /** The node it is addressed to, if one: no responders then means that node is gone, not every node. */
+  to?: string | undefined;
   prefix: string;
   requestId: string;
   callerToken: string;
@@ -39,6 +41,7 @@ export interface AttemptSpec {
 
 export class Attempt implements InboxListener {
   readonly requestId: string;
+  readonly to: string | undefined;
   /** The node holding this request, once it has said anything. */
   node: string | undefined;
   /** When the node was last heard from (Date.now()). */
@@ -52,6 +55,7 @@ export class Attempt implements InboxListener {
 
   constructor(private readonly spec: AttemptSpec) {
     this.requestId = spec.requestId;
+    this.to = spec.to;
   }
 
   /** Registers its reply subject before publishing, so neither the first reply nor a no-responders status can be missed. */
@@ -70,7 +74,7 @@ export class Attempt implements InboxListener {
     // Once a node holds the request, nobody else speaks for it.
     if (this.node !== undefined && reply.node !== this.node) return;
     if (reply.kind === 'declined') {
-      this.emit({ type: 'declined', reason: reply.reason });
+      this.emit({ type: 'declined', reason: reply.reason, to: reply.to });
       return;
     }
     const first = this.node === undefined;

@@ -123,6 +123,8 @@ class Client implements SwitchyardClient {
   /** Every open request, with the subject it was published on, so a permission refusal reaches the right ones. */
   private readonly open = new Map<ExchangeControl, string>();
   private readonly failedNodes = new FailedNodes();
+  /** Set once NATS refused a request addressed to one node (`sy.req.<usecase>.<node>`): hand-backs then go to the queue group. */
+  private directRefused = false;
   private inbox: ReplyInbox | undefined;
   private closed = false;
 
@@ -146,6 +148,7 @@ class Client implements SwitchyardClient {
       if (status.type === 'reconnect') for (const control of this.open.keys()) control.resume();
       if (status.type !== 'error' || !(status.error instanceof PermissionViolationError) || status.error.operation !== 'publish') continue;
       const refused = status.error.subject;
+      if ([...this.open.values()].some((subject) => refused.startsWith(`${subject}.`))) this.directRefused = true;
       for (const [control, subject] of [...this.open]) {
         if (subject === refused) control.stop(new ClientError('not_permitted', `NATS refused this client's request on ${subject}: its account may not publish there`, { retryable: false }));
       }
@@ -237,6 +240,8 @@ class Client implements SwitchyardClient {
       inbox: this.inbox,
       prefix,
       subject,
+      useCase,
+      mayDirect: () => !this.directRefused,
       payload,
       stream,
       requestId: headers.data.requestId ?? randomUUID(),

@@ -11,7 +11,10 @@
  *   with that node named in `sy-avoid-nodes`. Once delivery has begun a retry could duplicate
  *   output, so silence then is an error carrying what was delivered.
  * - A node with no room for the request while a peer has some hands it back (`declined`, before
- *   calling any vendor): it goes again at once, avoiding that node, at most MAX_HANDBACKS times.
+ *   calling any vendor): it goes again at once, at most MAX_HANDBACKS times, to the peer the node
+ *   named (`sy.req.<usecase>.<node>`: the queue group prefers the client's own server, where the
+ *   node that handed it back may be the only one), else to the queue group avoiding that node. A
+ *   named peer that is gone (no responders) sends it back to the queue group.
  * - While the connection is down, no timer runs: a NATS restart is not a node's silence. On
  *   reconnect the request asks its node for whatever it missed.
  *
@@ -19,7 +22,7 @@
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Priority, StreamEvent, SwitchyardError } from '../domain/index.js';
-import { Header, KEEPALIVE_MS, MAX_AVOIDED_NODES, MAX_HANDBACKS, randomToken, type DataReply } from '../transport/index.js';
+import { directRequestSubject, Header, KEEPALIVE_MS, MAX_AVOIDED_NODES, MAX_HANDBACKS, randomToken, type DataReply } from '../transport/index.js';
 import { Attempt, type AttemptEvent } from './attempt.js';
 import { cancelledError, ClientError, deadlineError, errorFromReply } from './errors.js';
 import type { FailedNodes } from './failed-nodes.js';
@@ -38,7 +41,11 @@ export interface ExchangeSpec {
   nc: NatsConnection;
   inbox: ReplyInbox;
   prefix: string;
+  /** The queue group's subject, `sy.req.<usecase>`. */
   subject: string;
+  useCase: string;
+  /** Whether this client may address a request to one node; false once NATS refused it the permission. */
+  mayDirect: () => boolean;
   payload: Uint8Array;
   stream: boolean;
   requestId: string;
@@ -91,6 +98,8 @@ class Exchange {
   private handbacks = 0;
   private readonly handedBackBy = new Set<string>();
   private declinesAtHandback = 0;
+  /** The peer the last hand-back named: the next send goes to it by name. */
+  private sendTo: string | undefined;
   private silentRounds = 0;
   private unheardSince: number | undefined;
   private retriedAfterSilence = false;
@@ -141,10 +150,11 @@ class Exchange {
           else if (attempt !== this.current) this.drop(attempt);
           continue;
         case 'declined':
-          this.onDeclined(attempt);
+          this.onDeclined(attempt, event.to);
           continue;
         case 'failed':
           if (this.current && attempt !== this.current) this.drop(attempt);
+          else if (attempt.to !== undefined && !this.current && event.error.code === 'router_unavailable') this.onPeerGone(attempt, attempt.to);
           else throw event.error;
           continue;
         case 'lost':
@@ -220,10 +230,13 @@ class Exchange {
     const avoid = this.declines < MAX_DECLINES ? [...new Set([...spec.failedNodes.list(), ...(keep ? [] : this.handedBackBy)])].slice(0, MAX_AVOIDED_NODES) : [];
     if (avoid.length > 0) headers.set(Header.AvoidNodes, avoid.join(','));
     if (this.handbacks > 0) headers.set(Header.Handbacks, String(keep ? Math.max(MAX_HANDBACKS, this.handbacks) : this.handbacks));
+    const to = this.sendTo;
+    this.sendTo = undefined;
     const attempt = new Attempt({
       nc: spec.nc,
       inbox: spec.inbox,
-      subject: spec.subject,
+      subject: to === undefined ? spec.subject : directRequestSubject(spec.useCase, to, spec.prefix),
+      to,
       prefix: spec.prefix,
       requestId,
       callerToken,
@@ -265,8 +278,8 @@ class Exchange {
     for (let i = 0; i < Math.min(this.silentRounds, MAX_COPIES); i++) this.send();
   }
 
-  private onDeclined(attempt: Attempt): void {
-    if (attempt === this.current) return this.onHandedBack(attempt);
+  private onDeclined(attempt: Attempt, to?: string): void {
+    if (attempt === this.current) return this.onHandedBack(attempt, to);
     attempt.close();
     this.open.delete(attempt);
     if (this.current || this.open.size > 0) return;
@@ -274,14 +287,24 @@ class Exchange {
     this.send();
   }
 
+  /** The peer a hand-back named has no subscriber (it stopped or is draining): the queue group decides. */
+  private onPeerGone(attempt: Attempt, node: string): void {
+    this.spec.failedNodes.note(node);
+    attempt.close();
+    this.open.delete(attempt);
+    if (this.open.size === 0) this.send();
+  }
+
   /**
    * The node holding the request had no room for it while a peer had, and said so before calling
    * any vendor: it goes again, avoiding that node. Once anything has reached the reader a
    * `declined` is no hand-back but a forgery or a broken node, and the request stays where it is.
    */
-  private onHandedBack(attempt: Attempt): void {
+  private onHandedBack(attempt: Attempt, to: string | undefined): void {
     if (this.delivered || this.startSeen) return;
     if (attempt.node !== undefined) this.handedBackBy.add(attempt.node);
+    // A peer the client has just seen fail, or one that handed the request back already, is no better.
+    if (to !== undefined && this.spec.mayDirect() && !this.handedBackBy.has(to) && !this.spec.failedNodes.list().includes(to)) this.sendTo = to;
     this.handbacks++;
     this.declinesAtHandback = this.declines;
     // The node let the request go as it said so; the cancel stops it all the same if the decline was forged.

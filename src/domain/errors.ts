@@ -188,6 +188,8 @@ export interface Failure {
   delivered?: string | undefined;
   /** The offending field, for invalid requests. */
   field?: string | undefined;
+  /** For `handed_back`: a router node with room for the request. */
+  peer?: string | undefined;
 }
 
 /** A routed request that ended without an answer; `code` says why, `delivered` what arrived before. */
@@ -197,6 +199,7 @@ export class RequestFailedError extends SwitchyardError implements Failure {
   readonly retryAfterMs: number | undefined;
   readonly delivered: string | undefined;
   readonly field: string | undefined;
+  readonly peer: string | undefined;
 
   constructor(failure: Failure) {
     super(failure.message, REQUEST_HINTS[failure.code] ?? 'See the code and message; the vendor error policy decided this request cannot succeed as sent.');
@@ -205,6 +208,7 @@ export class RequestFailedError extends SwitchyardError implements Failure {
     this.retryAfterMs = failure.retryAfterMs;
     this.delivered = failure.delivered;
     this.field = failure.field;
+    this.peer = failure.peer;
   }
 }
 

@@ -8,7 +8,8 @@
  * - unnumbered control messages: `keepalive` while it works, saying the last number it sent, and
  *   `declined` when the caller asked to avoid this node, or when the node, before calling any
  *   vendor, found it had no room for the request where a peer had (a hand-back: the caller sends
- *   it again, naming the node in `sy-avoid-nodes` and counting in `sy-handbacks`).
+ *   it again, to that peer by name where the node named one, else avoiding the node in
+ *   `sy-avoid-nodes`, and counting in `sy-handbacks`).
  *
  * Every message names the request, so a caller ignores anything aimed at its inbox for another
  * request. Numbers let the caller see a gap (a NATS server restarted between them) and ask for
@@ -60,7 +61,8 @@ export const ReplySchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...Data, kind: z.literal('error'), error: ReplyErrorSchema }),
   /** `last`: the highest number sent so far (-1 before any); `first`: the lowest the node can still replay. */
   z.strictObject({ ...Control, kind: z.literal('keepalive'), last: z.number().int().min(-1), first: z.number().int().nonnegative() }),
-  z.strictObject({ ...Control, kind: z.literal('declined'), reason: z.string().max(256) }),
+  /** `to`: on a hand-back, a peer that has room, to send the request to by name (`sy.req.<usecase>.<node>`). */
+  z.strictObject({ ...Control, kind: z.literal('declined'), reason: z.string().max(256), to: IdSchema.optional() }),
 ]);
 export type Reply = z.infer<typeof ReplySchema>;
 export type DataReply = Extract<Reply, { seq: number }>;

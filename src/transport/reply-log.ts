@@ -63,7 +63,7 @@ export class ReplyLog {
   }
 }
 
-/** A refusal to a request that names itself, given before any log exists (declined). */
-export function declineMessage(requestId: string, node: string, reason: string): string {
-  return JSON.stringify({ kind: 'declined', reason, id: requestId, node });
+/** A refusal to a request that names itself, given before any log exists (declined); `to`, a peer with room. */
+export function declineMessage(requestId: string, node: string, reason: string, to?: string): string {
+  return JSON.stringify({ kind: 'declined', reason, id: requestId, node, ...(to !== undefined ? { to } : {}) });
 }

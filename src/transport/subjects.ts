@@ -38,16 +38,36 @@ export function requestSubject(useCase: string, prefix = DEFAULT_PREFIX): string
   return `${prefix}.req.${assertToken('use case', useCase)}`;
 }
 
+/** The queue group's subscription: `sy.req.*`, one token, so a request addressed to one node is not in it. */
 export function requestWildcard(prefix = DEFAULT_PREFIX): string {
-  return `${prefix}.req.>`;
+  return `${prefix}.req.*`;
 }
 
-/** The use case a request subject names. */
+/**
+ * `sy.req.<usecase>.<node>`: a request addressed to one router node, sent where a node that had
+ * no room named a peer that has (a hand-back). The use case stays the second token, so the
+ * permission to publish as a use case (`sy.req.<usecase>` and `sy.req.<usecase>.*`) is unchanged.
+ */
+export function directRequestSubject(useCase: string, nodeId: string, prefix = DEFAULT_PREFIX): string {
+  return `${requestSubject(useCase, prefix)}.${assertToken('node id', nodeId)}`;
+}
+
+/** What one node subscribes to, outside the queue group, for the requests addressed to it. */
+export function directRequestWildcard(nodeId: string, prefix = DEFAULT_PREFIX): string {
+  return `${prefix}.req.*.${assertToken('node id', nodeId)}`;
+}
+
+const USE_CASE = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** The use case a request subject names, addressed to one node or not. */
 export function useCaseOfRequestSubject(subject: string, prefix = DEFAULT_PREFIX): string | undefined {
   const head = `${prefix}.req.`;
   if (!subject.startsWith(head)) return undefined;
-  const token = subject.slice(head.length);
-  return /^[a-z0-9][a-z0-9_-]*$/.test(token) ? token : undefined;
+  const rest = subject.slice(head.length);
+  const dot = rest.indexOf('.');
+  const token = dot < 0 ? rest : rest.slice(0, dot);
+  if (dot >= 0 && !TOKEN.test(rest.slice(dot + 1))) return undefined;
+  return USE_CASE.test(token) ? token : undefined;
 }
 
 /** Router nodes share request subjects through this queue group, so each request reaches one node. */

@@ -1,7 +1,8 @@
 /**
  * Hand-backs between two real router nodes on a real nats-server (protocol.ts): a node whose part
  * of a deployment is full, while its peer's part has room, declines the request before calling
- * any vendor, and a request already handed back as often as allowed is kept and waits instead.
+ * any vendor, naming that peer, and a request already handed back as often as allowed is kept and
+ * waits instead. A request sent to a node by name (`sy.req.<usecase>.<node>`) reaches it alone.
  * Requests are steered to a node with `sy-avoid-nodes`, which the other node declines; gossip runs
  * once at start (a long interval), so both nodes keep the even parts they began with.
  */
@@ -40,13 +41,13 @@ interface Sent {
   done: Promise<Reply[]>;
 }
 
-function send(requestId: string, head: Record<string, string>): Sent {
+function send(requestId: string, head: Record<string, string>, subject = 'sy.req.otherwise'): Sent {
   const inbox = createInbox();
   const sub = caller.subscribe(inbox);
   const h = natsHeaders();
   h.set(Header.RequestId, requestId);
   for (const [k, v] of Object.entries(head)) h.set(k, v);
-  caller.publish('sy.req.otherwise', body, { reply: inbox, headers: h });
+  caller.publish(subject, body, { reply: inbox, headers: h });
   let first: (r: Reply) => void = () => undefined;
   const firstReply = new Promise<Reply>((resolve) => (first = resolve));
   const done = (async () => {
@@ -108,7 +109,8 @@ describe('handing a request back', () => {
     const second = await sendTo('h1', 'second');
     const replies = await second.done;
     expect(replies.map((r) => r.kind)).toEqual(['accepted', 'declined']);
-    expect(replies[1]).toMatchObject({ node: 'h1', reason: expect.stringContaining('send it again') });
+    // It names the peer with room, so the caller can send it there whichever server it is on.
+    expect(replies[1]).toMatchObject({ node: 'h1', reason: expect.stringContaining('send it again'), to: 'h2' });
     // A stream is handed back the same way, before its start.
     const streamed = await (await sendTo('h1', 'streamed', { [Header.Stream]: '1' })).done;
     expect(streamed.map((r) => r.kind)).toEqual(['accepted', 'declined']);
@@ -122,5 +124,29 @@ describe('handing a request back', () => {
     expect(keptReplies.map((r) => r.kind)).toEqual(['accepted', 'result']);
     expect(h1.counts().handedBack).toBe(2);
     expect(nodes.get('h2')!.counts().taken).toBe(0);
+  });
+
+  it('a request sent to a node by name reaches that node alone, and handed back from there it names no peer', async () => {
+    const h2 = nodes.get('h2')!;
+    const holding = await sendTo('h2', 'filling');
+    // Sent by name to the full node: not to the queue group, so h1 (with room) never sees it.
+    const named = await send('named', {}, 'sy.req.otherwise.h2').done;
+    expect(named.map((r) => [r.kind, r.node])).toEqual([
+      ['accepted', 'h2'],
+      ['declined', 'h2'],
+    ]);
+    // It has had its hop to a named peer: it goes back to the queue group, not on round the fleet.
+    expect(named[1]).not.toHaveProperty('to');
+    // The same request through the queue group is handed back naming the peer.
+    const queued = await (await sendTo('h2', 'queued')).done;
+    expect(queued[1]).toMatchObject({ kind: 'declined', to: 'h1' });
+    expect(h2.counts().handedBack).toBe(2);
+    expect((await holding.done).at(-1)?.kind).toBe('result');
+    // Sent by name to the node with room, it is served there.
+    const served = await send('served', {}, 'sy.req.otherwise.h1').done;
+    expect(served.map((r) => [r.kind, r.node])).toEqual([
+      ['accepted', 'h1'],
+      ['result', 'h1'],
+    ]);
   });
 });

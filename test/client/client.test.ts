@@ -1,6 +1,6 @@
 /**
  * The client library against a real nats-server and a FAKE router node written here: a real NATS
- * subscriber in the `sy-routers` queue group on `sy.req.>` that answers by the request protocol
+ * subscriber in the `sy-routers` queue group on `sy.req.*` that answers by the request protocol
  * (src/transport/protocol.ts) as each test scripts it, and records what it received, including
  * cancels on `sy.cancel.>`. This tests the client alone; the real node has its own tests.
  */

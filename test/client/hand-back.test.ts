@@ -1,8 +1,8 @@
 /**
  * The client and a node that hands its request back (protocol.ts `declined` after `accepted`),
  * against a real nats-server and a node scripted here: the client sends the request again at
- * once, naming the node to avoid and counting the hand-back; a `declined` once the answer has
- * begun is no hand-back, and the stream goes on.
+ * once, to the peer the node named (by name) or else naming the node to avoid, and counting the
+ * hand-back; a `declined` once the answer has begun is no hand-back, and the stream goes on.
  */
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,55 @@ describe('a request handed back', () => {
     expect(received[0]).not.toHaveProperty(Header.Handbacks);
     expect(received[1]).toMatchObject({ [Header.Handbacks]: '1', [Header.AvoidNodes]: 'full' });
     expect(received[1]![Header.RequestId]).not.toBe(received[0]![Header.RequestId]);
+  });
+
+  it('goes to the peer the node named, by name, whichever server the client is on', async () => {
+    received.length = 0;
+    const named: { subject: string; headers: Record<string, string> }[] = [];
+    const peer = node.subscribe('sy.req.*.peer-b', {
+      callback: (_err, msg) => {
+        const headers = Object.fromEntries([...(msg.headers ?? [])].map(([k, v]) => [k, v.join(',')]));
+        named.push({ subject: msg.subject, headers });
+        const log = new ReplyLog(headers[Header.RequestId] ?? '', 'peer-b', msg.reply ?? '', (subject, data) => node.publish(subject, data));
+        log.send({ kind: 'accepted' });
+        log.send({ kind: 'result', response: { id: 'm', model: 'claude-sonnet-4', content: [{ type: 'text', text: 'by name' }], stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } }, servedBy: SERVED_BY });
+      },
+    });
+    await node.flush();
+    script = (log) => {
+      log.send({ kind: 'accepted' });
+      node.publish(log.inbox, declineMessage(log.requestId, 'full', 'no room here; peer-b has', 'peer-b'));
+    };
+    try {
+      const result = await client.complete(REQUEST);
+      expect(result.response.content).toEqual([{ type: 'text', text: 'by name' }]);
+      expect(received).toHaveLength(1);
+      expect(named).toHaveLength(1);
+      expect(named[0]).toMatchObject({ subject: 'sy.req.chat.peer-b', headers: { [Header.Handbacks]: '1' } });
+    } finally {
+      peer.unsubscribe();
+    }
+  });
+
+  it('goes back to the queue group when the named peer is gone (no responders), avoiding the node that handed it back', async () => {
+    received.length = 0;
+    script = (log, headers) => {
+      log.send({ kind: 'accepted' });
+      if (log.node === 'full') node.publish(log.inbox, declineMessage(log.requestId, 'full', 'no room here; a peer has', 'gone-node'));
+      else log.send({ kind: 'result', response: { id: 'm', model: 'claude-sonnet-4', content: [{ type: 'text', text: `served after ${headers[Header.Handbacks]}` }], stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } }, servedBy: SERVED_BY });
+    };
+    // A client of its own: the gone node stays on its list of failed nodes for a while.
+    const own = await createClient({ servers: server.url }, { useCase: 'chat', idleTimeoutMs: 2_000 });
+    try {
+      const result = await own.complete(REQUEST);
+      expect(result.response.content).toEqual([{ type: 'text', text: 'served after 1' }]);
+      expect(received.map((h) => [h[Header.Handbacks] ?? '-', h[Header.AvoidNodes] ?? '-'])).toEqual([
+        ['-', '-'],
+        ['1', 'gone-node,full'],
+      ]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('reaching only the node that handed it back (the queue group prefers the client’s own server), asks that node to keep it', async () => {

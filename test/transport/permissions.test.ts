@@ -100,17 +100,17 @@ interface Seen {
 /** A stand-in router node: the subscriptions a real one makes, answering and logging what reaches it. */
 function actAsRouter(nc: NatsConnection, node: string, log: Seen[]): Subscription[] {
   const record = (msg: Msg, queue = false): void => void log.push({ node, subject: msg.subject, body: msg.string(), queue });
+  const answer = (msg: Msg, queue: boolean): void => {
+    record(msg, queue);
+    // A body "stream:N:<id>" asks for N ordered events on the one reply subject, as a streamed answer does.
+    const stream = /^stream:(\d+):/.exec(msg.string());
+    const events = stream ? Number(stream[1]) : 1;
+    for (let i = 0; i < events; i++) msg.respond(JSON.stringify({ node, subject: msg.subject, body: msg.string(), seq: i }));
+  };
   return [
-    nc.subscribe('sy.req.>', {
-      queue: 'sy-routers',
-      callback: (_err, msg) => {
-        record(msg, true);
-        // A body "stream:N:<id>" asks for N ordered events on the one reply subject, as a streamed answer does.
-        const stream = /^stream:(\d+):/.exec(msg.string());
-        const events = stream ? Number(stream[1]) : 1;
-        for (let i = 0; i < events; i++) msg.respond(JSON.stringify({ node, subject: msg.subject, body: msg.string(), seq: i }));
-      },
-    }),
+    nc.subscribe('sy.req.*', { queue: 'sy-routers', callback: (_err, msg) => answer(msg, true) }),
+    // Requests addressed to this node by name (a peer's hand-back), outside the group.
+    nc.subscribe(`sy.req.*.${node}`, { callback: (_err, msg) => answer(msg, false) }),
     nc.subscribe('sy.cancel.>', { callback: (_err, msg) => record(msg) }),
     nc.subscribe('sy.replay.>', { callback: (_err, msg) => record(msg) }),
     nc.subscribe('sy.state.>', { callback: (_err, msg) => record(msg) }),
@@ -367,16 +367,33 @@ describe('NATS permissions from docs/deployment.md', () => {
   });
 
   describe('router nodes', () => {
-    it('share sy.req.> in the queue group sy-routers: each request reaches exactly one node', async () => {
+    it('share sy.req.* in the queue group sy-routers: each request reaches exactly one node', async () => {
       const sent = Array.from({ length: 20 }, () => mark('spread'));
       const replies = await Promise.all(sent.map((id) => flagship.request('sy.req.conversation_serving', id, { timeout: 2_000 })));
       expect(replies.map((r) => r.json<{ body: string }>().body)).toEqual(sent);
       for (const id of sent) expect(logged(routerLog, id)).toHaveLength(1);
     });
 
+    it('take the requests addressed to them by name outside the group, each only its own', async () => {
+      const id = mark('named');
+      const reply = await flagship.request('sy.req.conversation_serving.router-2', id, { timeout: 2_000 });
+      expect(reply.json<{ node: string }>().node).toBe('router-2');
+      expect(logged(routerLog, id)).toEqual([{ node: 'router-2', subject: 'sy.req.conversation_serving.router-2', body: id, queue: false }]);
+      // No node may take another's: router-1 cannot read what is handed to router-2.
+      const other = await subscriptionRefusal(router1, () => router1.subscribe('sy.req.*.router-2'));
+      expect(isViolation(other, 'subscription', 'sy.req.*.router-2')).toBe(true);
+      // An application addresses a node only as its own use case.
+      const before = errors(batch).length;
+      batch.publish('sy.req.conversation_serving.router-1', mark('forged'));
+      await batch.flush();
+      await waitFor(() => errors(batch).slice(before).some((e) => isViolation(e, 'publish', 'sy.req.conversation_serving.router-1')), 'the publish violation');
+    });
+
     it('may not take sy.req.> outside the queue group, so no node can shadow every request', async () => {
       const plain = await subscriptionRefusal(router1, () => router1.subscribe('sy.req.>'));
       expect(isViolation(plain, 'subscription', 'sy.req.>')).toBe(true);
+      const every = await subscriptionRefusal(router1, () => router1.subscribe('sy.req.*'));
+      expect(isViolation(every, 'subscription', 'sy.req.*')).toBe(true);
       const otherQueue = await subscriptionRefusal(router1, () => router1.subscribe('sy.req.>', { queue: 'eavesdroppers' }));
       expect(isViolation(otherQueue, 'subscription', 'sy.req.>')).toBe(true);
       expect(otherQueue).toMatchObject({ queue: 'eavesdroppers' });
@@ -598,7 +615,7 @@ describe("the applications' deny list", () => {
   it('keeps gossip, admin, chaos and $SRV closed even under a broad allow of sy.> and $SRV.>', async () => {
     const permissions = await readFile(FIXTURE, 'utf8');
     const narrow = `CONVERSATION_SERVING_PERMISSIONS = {
-  publish: { allow: ["sy.req.conversation_serving", "sy.cancel.>", "sy.replay.>"], deny: $APP_DENY }
+  publish: { allow: ["sy.req.conversation_serving", "sy.req.conversation_serving.*", "sy.cancel.>", "sy.replay.>"], deny: $APP_DENY }
   subscribe: { allow: ["_INBOX.>"], deny: $APP_DENY }
 }`;
     const broad = `CONVERSATION_SERVING_PERMISSIONS = {
