@@ -36,12 +36,15 @@ export function fill(ledger: CapacityLedger, request: AdmissionRequest, most = 1
   return held;
 }
 
-/** N ledgers that hear each other only at publish time, as over gossip; with `pools`, the flagship and bulk pools split the deployment 50/50. */
+/**
+ * N ledgers (nodes n0, n1, ...) that hear each other only at publish time, as over gossip; with
+ * `pools`, the flagship and bulk pools split the deployment 50/50.
+ */
 export function fleetOf(n: number, now: () => number, pools = false) {
   const config = capacityConfig(pools ? {} : { pools: {} }, { rpm: 100_000, tpm: 100_000_000, concurrency: 40 });
   const ledgers = Array.from({ length: n }, () => new CapacityLedger(config, { now }));
   const gossip = () => {
-    const reports = ledgers.map((l) => l.report(A)!);
+    const reports = ledgers.map((l, j) => ({ ...l.report(A)!, node: `n${j}` }));
     ledgers.forEach((l, i) => l.applyPeers(new Map([[A, reports.filter((_, j) => j !== i)]])));
   };
   return { ledgers, gossip };

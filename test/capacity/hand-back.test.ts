@@ -17,8 +17,21 @@ describe('handing a request back', () => {
     const held = fill(node, shared({ handBack: true }));
     // Four nodes of 40 with no demand yet: each starts at a quarter.
     expect(held).toHaveLength(10);
-    expect(node.admit(shared({ handBack: true }))).toMatchObject({ ok: false, refusal: 'fleet_share', elsewhere: true });
+    expect(node.admit(shared({ handBack: true }))).toMatchObject({ ok: false, refusal: 'fleet_share', elsewhere: true, peer: expect.stringMatching(/^n[123]$/) });
     expect(node.admit(shared())).not.toHaveProperty('elsewhere');
+  });
+
+  it('names a peer that has room, never one whose part is full', () => {
+    const { ledgers, gossip } = fleetOf(4, clock().now);
+    gossip();
+    // All four see the same demand; n0, n1 and n2 fill their parts, and n3 holds nothing.
+    for (const ledger of ledgers.slice(0, 3)) fill(ledger, shared({ handBack: true }));
+    const n3 = ledgers[3]!;
+    for (const reservation of fill(n3, shared({ handBack: true }))) n3.release(reservation);
+    gossip();
+    const named = Array.from({ length: 20 }, () => ledgers[0]!.admit(shared({ handBack: true })));
+    expect(named).toHaveLength(20);
+    expect(named.every((r) => !r.ok && r.refusal === 'fleet_share' && 'peer' in r && r.peer === 'n3')).toBe(true);
   });
 
   it('names no peer when the fleet is full, nor when it hears no peer', () => {
