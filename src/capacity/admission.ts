@@ -30,7 +30,7 @@ export const PRIORITY_HEADROOM: Record<Priority, number> = { critical: 1, high: 
 
 /**
  * `tenant`: over its share, refused outright; `tenant_share`: beyond this node's part of the
- * tenant's share, worth a wait for its own seats; `vendor_word`: the vendor's headers said too
+ * tenant's share, worth a wait for its own seats here; `vendor_word`: the vendor's headers said too
  * little is left of its window (vendor-word.ts).
  */
 export type Refusal = 'pool' | 'priority' | 'tenant' | 'tenant_share' | 'fleet_share' | 'vendor_word';
@@ -66,13 +66,11 @@ export type AdmissionVerdict =
       refusal: Refusal;
       dimension: Dimension;
       /**
-       * Set where only this node's part stood in the way and the fleet, as last reported, has
-       * room: what the request's pool may use of that dimension fleet-wide, so the ledger can see
-       * whether a peer's part has room for it.
+       * Set where only this node's share of the deployment stood in the way: what the request's
+       * pool may use of that dimension fleet-wide, so the ledger can see whether a peer's share
+       * has room for it.
        */
       fleetMay?: number;
-      /** A `tenant_share` refusal where the tenant holds its whole share fleet-wide, as last reported. */
-      tenantFull?: boolean;
     };
 
 /** A tenant whose requests would need this many times its share is asking for too much: beyond its part here it is refused at once. */
@@ -80,8 +78,9 @@ const OVER_FACTOR = 1.5;
 
 /** What the tenant's requests across the fleet would hold of a dimension if all were served (Little's law). */
 function offeredLoad(split: TenantSplit, d: Dimension, cost: Amounts): number {
-  if (d === 'concurrency') return (split.fleetDemand * split.seatMs) / 1000;
-  const perWindow = (split.fleetDemand * split.windowMs) / 1000;
+  const demand = Math.max(split.fleetDemand, split.liveFleetDemand);
+  if (d === 'concurrency') return (demand * split.seatMs) / 1000;
+  const perWindow = (demand * split.windowMs) / 1000;
   return d === 'rpm' ? perWindow : perWindow * cost.tpm;
 }
 
@@ -113,13 +112,13 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
         // Beyond its part here. Asking for too much, it goes no further, so its parts across the
         // fleet hold it to its share. Otherwise it may use room the fleet-wide view shows, once the
         // fleet has heard of it; and holding nothing here it may take one, so that a part smaller
-        // than one request never leaves it waiting for a release that cannot come.
+        // than one request never leaves it waiting for a release that cannot come. Held back, it
+        // waits for its own seats here and is not handed back: a tenant the fleet has not heard of
+        // has no more room on a peer than here, and sending a hundred requests of a flood's first
+        // second round the fleet cost every node it visited a request actor, paid in the other
+        // tenants' latency (fleet-fairness bench).
         if (offeredLoad(split, d, cost) > OVER_FACTOR * share) return { ok: false, refusal: 'tenant', dimension: d };
-        if ((!fleetRoom || !split.settled) && split.own[d] > 0) {
-          if (!fleetRoom) return { ok: false, refusal: 'tenant_share', dimension: d, tenantFull: true };
-          const poolRoom = total + cost[d] <= priorityMay;
-          return { ok: false, refusal: 'tenant_share', dimension: d, ...(poolRoom ? { fleetMay: priorityMay } : {}) };
-        }
+        if ((!fleetRoom || !split.settled) && split.own[d] > 0) return { ok: false, refusal: 'tenant_share', dimension: d };
       }
     }
     if (total + cost[d] > poolMay) return { ok: false, refusal: 'pool', dimension: d };

@@ -198,10 +198,12 @@ export class CapacityLedger {
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
       fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, shareCap(book.shareCeiling, book.ceilingUntil, sum(own, book.peers.total()), limits, now)), own },
     });
-    // Demand is what this node would send if it could: a tenant over its share, or holding all of
-    // it, is none of it. Counted, a flood of one tenant at the nodes its clients are near would
-    // take the others' shares of the deployment there, and the calm tenants elsewhere would wait.
-    const wanted = verdict.ok || !(verdict.refusal === 'tenant' || verdict.tenantFull === true);
+    // Demand is what this node would send if it could: a request its tenant's share, or the
+    // tenant's part of it here, held back is none of it (a larger share of the deployment would
+    // not admit it; the tenant's demand here grows its part, tenant-book.ts). Counted, a flood of
+    // one tenant at the nodes its clients are near would take the others' shares of the
+    // deployment there, and the calm tenants elsewhere would wait.
+    const wanted = verdict.ok || !(verdict.refusal === 'tenant' || verdict.refusal === 'tenant_share');
     if (!request.again && wanted) book.demand = withArrival(book.demand, now);
     const word = verdict.ok ? book.vendorWord.judge(request.tokens, this.shareOf(book), now) : undefined;
     if (word && !word.ok) {

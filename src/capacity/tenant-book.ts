@@ -48,6 +48,13 @@ export interface TenantSplit {
   own: Amounts;
   /** Requests per second of the tenant arriving across the fleet (ours as last reported, so all nodes add up the same). */
   fleetDemand: number;
+  /**
+   * The same with ours live: what judges whether the tenant asks for too much, so a flood that
+   * starts here is seen at once rather than at the next report (a hundred requests at once
+   * otherwise each cost the node a request actor and a wait for the best part of a second, paid
+   * in the other tenants' latency).
+   */
+  liveFleetDemand: number;
   /** Whether the fleet has heard of it, so the fleet-wide view of its usage counts. */
   settled: boolean;
   /** How long a request holds its seat on the deployment, lately, and the rate window: what turns demand into load. */
@@ -99,10 +106,12 @@ export class TenantBook {
     if (peers.count() === 0) return undefined;
     const entry = this.entry(pool, tenant, now);
     const demands = [entry.demandAtReference, ...peers.tenantDemands(pool, tenant)];
+    const fleetDemand = demands.reduce((a, b) => a + b, 0);
     return {
       share: sharesOf(demands)[0] ?? 1,
       own: entry.usage.amounts(now),
-      fleetDemand: demands.reduce((a, b) => a + b, 0),
+      fleetDemand,
+      liveFleetDemand: fleetDemand - entry.demandAtReference + demandSince(entry.demand, entry.activeSince, now),
       settled: entry.reportsSinceActive >= SETTLE_REPORTS,
       seatMs,
       windowMs: this.windowMs,

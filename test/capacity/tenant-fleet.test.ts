@@ -39,6 +39,34 @@ describe('tenants across the fleet', () => {
     expect(ledgers[0]!.admit(flood)).toMatchObject({ ok: false, refusal: 'tenant_share' });
   });
 
+  it("a flood's first burst on one node is judged over its share at once, not at the next report, and is no demand for the node's share", () => {
+    const { ledgers, gossip, advance } = fleetOf(2);
+    // Calm is active on both nodes, has been reported, and its requests hold their seats 400 ms.
+    for (let i = 0; i < 3; i++) {
+      const seats = ledgers.map((l) => l.admit(calm));
+      advance(400);
+      for (const [j, seat] of seats.entries()) if (seat.ok) ledgers[j]!.release(seat.reservation);
+      gossip();
+    }
+    const node = ledgers[0]!;
+    const demandBefore = node.report(A)!.demand;
+    gossip();
+    // Sixty at once, as a batch job fires them: its share is 5 of the bulk pool's 20.
+    const burst = Array.from({ length: 60 }, () => node.admit({ ...flood, handBack: true }));
+    const refusals = burst.map((r) => (r.ok ? 'ok' : r.refusal));
+    expect(refusals.filter((r) => r === 'ok').length).toBeLessThanOrEqual(5);
+    // Asking for far more than its share is seen in the burst itself: refused outright, so the
+    // node turns the rest away at the door instead of queueing them all.
+    expect(refusals.filter((r) => r === 'tenant').length).toBeGreaterThan(10);
+    // A tenant the fleet has not heard of has no more room on the peer: nothing is handed back.
+    expect(burst.some((r) => !r.ok && 'elsewhere' in r)).toBe(false);
+    // Held back by its own share or its part of it, it is no demand for the node's share.
+    expect(node.report(A)!.demand).toBeLessThan(demandBefore + 1);
+    // Calm's own burst of five is no flood.
+    const calmBurst = Array.from({ length: 5 }, (_, i) => ledgers[1]!.admit({ ...calm, owner: `calm-${i}` }));
+    expect(calmBurst.every((r) => r.ok)).toBe(true);
+  });
+
   it('a flood keeps to its share while it keeps asking, split where its requests arrive', () => {
     const { ledgers, gossip, advance } = fleetOf(4);
     let peak = 0;
