@@ -1,8 +1,12 @@
 /**
  * A tenant flooding at twenty times its share, as another application would: its own process, its
- * own NATS connection. Runs until SIGTERM, then prints `{ requests, ok }` as one JSON line. Started
- * by fleet-fairness.bench.ts: `tsx bench/flood-client.ts <nats url> <tenant> <in flight>`.
+ * own NATS connection. Says `ready` once connected and floods from the first line on its standard
+ * input (so the process's start-up, a second or two of CPU, is not inside the measured run); runs
+ * until SIGTERM, then prints `{ requests, ok }` as one JSON line. Started by
+ * fleet-fairness.bench.ts: `tsx bench/flood-client.ts <nats url> <tenant> <in flight>`.
  */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createClient } from '../src/client/index.js';
 
 const [url, tenant, inFlight] = process.argv.slice(2);
@@ -11,7 +15,10 @@ let requests = 0;
 let ok = 0;
 let stopping = false;
 process.once('SIGTERM', () => (stopping = true));
-process.stdout.write('flooding\n');
+const input = createInterface({ input: process.stdin });
+process.stdout.write('ready\n');
+await once(input, 'line');
+input.close();
 await Promise.all(
   Array.from({ length: Number(inFlight) }, async () => {
     while (!stopping) {
