@@ -24,6 +24,7 @@ import {
   generateSigner,
   isInboxSubject,
   MAX_HANDBACKS,
+  Outbox,
   readRequest,
   randomToken,
   ReplyLog,
@@ -106,13 +107,8 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
   const state = (): 'serving' | 'draining' | 'stopped' => system.lifecycle();
   let draining: Promise<void> | undefined;
   const counts = { taken: 0, inFlight: 0, failed: 0, handedBack: 0 };
-  const publish = (subject: string, data: string): void => {
-    try {
-      nc.publish(subject, data);
-    } catch {
-      // Closed: the caller notices the silence and its client retries elsewhere.
-    }
-  };
+  const outbox = new Outbox((subject, data) => nc.publish(subject, data));
+  const publish = (subject: string, data: string): void => outbox.publish(subject, data);
   const held = new HeldRequests(nodeId, publish, { ...DEFAULT_HELD_LIMITS, ...options.heldLimits });
   const gossip = startGossip({
     connection: nc,
@@ -309,6 +305,7 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
         // router machine drains what is in flight.
         await Promise.all([requests, direct].map((sub) => sub.drain().catch(() => undefined)));
         await system.drain(graceMs ?? options.graceMs ?? 30_000);
+        outbox.flush();
         for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
         held.stop();
         await service.stop();

@@ -20,6 +20,7 @@ export {
   TOKEN_ID,
 } from './protocol.js';
 export type { DataBody, DataReply, Reply, ReplyError, ReplyEvent, RequestHeaders } from './protocol.js';
+export { Outbox } from './outbox.js';
 export { DEFAULT_REPLY_LOG_LIMIT, ReplyLog, declineMessage } from './reply-log.js';
 export type { Publish } from './reply-log.js';
 export { DEFAULT_REPLY_PREFIXES, isInboxSubject } from './reply-guard.js';
