@@ -79,3 +79,17 @@ export function cancelledError(delivered: string | undefined, reason?: unknown):
 export function deadlineError(deadlineMs: number, delivered: string | undefined): RequestFailedError {
   return new RequestFailedError({ code: ErrorCode.DeadlineExceeded, message: `no answer within the deadline of ${deadlineMs} ms`, retryable: true, delivered });
 }
+
+/** The node holding a request said nothing for the idle timeout. */
+export function silenceError(requestId: string, idleTimeoutMs: number, delivered: string | undefined): ClientError {
+  const message =
+    delivered !== undefined
+      ? `the router node went silent for ${idleTimeoutMs} ms after the answer had begun (request ${requestId})`
+      : `the router node went silent for ${idleTimeoutMs} ms, on the first try and again on the retry (request ${requestId})`;
+  return new ClientError('router_timeout', message, { delivered, retryable: true });
+}
+
+/** A plain reply to a stream request, or the other way round. */
+export function mismatch(requestId: string, what: string): ClientError {
+  return new ClientError('router_protocol', `request ${requestId}: the router node sent ${what}`, { retryable: false });
+}

@@ -24,7 +24,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import type { Priority, StreamEvent, SwitchyardError } from '../domain/index.js';
 import { directRequestSubject, Header, KEEPALIVE_MS, MAX_AVOIDED_NODES, MAX_HANDBACKS, randomToken, type DataReply } from '../transport/index.js';
 import { Attempt, type AttemptEvent } from './attempt.js';
-import { cancelledError, ClientError, deadlineError, errorFromReply } from './errors.js';
+import { cancelledError, ClientError, deadlineError, errorFromReply, mismatch, silenceError } from './errors.js';
 import type { FailedNodes } from './failed-nodes.js';
 import type { ReplyInbox } from './inbox.js';
 
@@ -402,16 +402,4 @@ class Exchange {
   private deliveredText(): string | undefined {
     return this.delivered ? this.text : undefined;
   }
-}
-
-function silenceError(requestId: string, idleTimeoutMs: number, delivered: string | undefined): ClientError {
-  const message =
-    delivered !== undefined
-      ? `the router node went silent for ${idleTimeoutMs} ms after the answer had begun (request ${requestId})`
-      : `the router node went silent for ${idleTimeoutMs} ms, on the first try and again on the retry (request ${requestId})`;
-  return new ClientError('router_timeout', message, { delivered, retryable: true });
-}
-
-function mismatch(requestId: string, what: string): ClientError {
-  return new ClientError('router_protocol', `request ${requestId}: the router node sent ${what}`, { retryable: false });
 }
