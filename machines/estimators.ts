@@ -41,14 +41,22 @@ export function observeAverage(current: number | undefined, sample: number, weig
 
 export const RECENT_SAMPLES = 64;
 
-/** Keeps the last RECENT_SAMPLES values; enough for a p95 that follows change. */
+/** Keeps the last RECENT_SAMPLES values; enough for a p95 that follows change. One new array per sample. */
 export function pushSample(samples: readonly number[], sample: number): number[] {
-  const next = [...samples, sample];
-  return next.length > RECENT_SAMPLES ? next.slice(next.length - RECENT_SAMPLES) : next;
+  const next = samples.slice(samples.length - Math.min(samples.length, RECENT_SAMPLES - 1));
+  next.push(sample);
+  return next;
 }
+
+/**
+ * Sample arrays are never changed (each sample makes a new one), so one sort serves every read of
+ * the same array: the router reads a deployment's p95 for every request it routes there.
+ */
+const sortedSamples = new WeakMap<readonly number[], number[]>();
 
 export function percentile(samples: readonly number[], q: number): number | undefined {
   if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
+  let sorted = sortedSamples.get(samples);
+  if (!sorted) sortedSamples.set(samples, (sorted = [...samples].sort((a, b) => a - b)));
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
