@@ -3,7 +3,8 @@
  * once per microtask checkpoint, so replies published from separate callbacks (each vendor
  * chunk, each request read) each cost a write of their own: `writeBuffer` was 11.6 % of a
  * saturated node's time. Held until `setImmediate`, every reply of one turn goes out in one
- * write, a fraction of a millisecond later, in the order it was published.
+ * write, a fraction of a millisecond later, in the order it was published. Whoever must not wait
+ * (a request's acknowledgement) flushes at once.
  */
 export class Outbox {
   private subjects: string[] = [];
