@@ -63,16 +63,10 @@ export interface Reservation {
   claimed: boolean;
 }
 
+/** Refused: `elsewhere` when a peer, by its last report, has room for it; `peer` names it where its report did. */
 export type AdmitResult =
   | { ok: true; reservation: Reservation }
-  | {
-      ok: false;
-      refusal: Refusal | 'unknown_deployment';
-      retryAfterMs: number;
-      /** A peer, by its last report, has room for it: `peer`, where that peer's report named it. */
-      elsewhere?: boolean;
-      peer?: string;
-    };
+  | { ok: false; refusal: Refusal | 'unknown_deployment'; retryAfterMs: number; elsewhere?: boolean; peer?: string };
 
 export interface DeploymentCapacityStats {
   admitted: number;

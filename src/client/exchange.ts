@@ -12,9 +12,9 @@
  *   output, so silence then is an error carrying what was delivered.
  * - A node with no room for the request while a peer has some hands it back (`declined`, before
  *   calling any vendor): it goes again at once, at most MAX_HANDBACKS times, to the peer the node
- *   named (`sy.req.<usecase>.<node>`: the queue group prefers the client's own server, where the
- *   node that handed it back may be the only one), else to the queue group avoiding that node. A
- *   named peer that is gone (no responders) sends it back to the queue group.
+ *   named, on that peer's own subject (the queue group prefers the client's own server, where the
+ *   refusing node may be the only one); else, or if that peer is gone, to the queue group,
+ *   avoiding the node.
  * - While the connection is down, no timer runs: a NATS restart is not a node's silence. On
  *   reconnect the request asks its node for whatever it missed.
  *
