@@ -16,13 +16,16 @@
  *    priority (share by the demand every node last reported, with a floor for a new node; the
  *    shares add up to 1), so N nodes never overshoot a quota, let alone N-fold, nor a lower pool
  *    the room a critical pool's reserve leaves it, however stale the peers' usage reports are:
- *    each node counts its own usage exactly. Idle shares are not lent across nodes; shares
- *    follow demand within seconds instead (peers.ts). Checks 1 and 2 use the fleet's usage as
- *    last reported.
+ *    each node counts its own usage exactly. Seats are whole: the nodes' parts of a pool's
+ *    concurrency are apportioned by largest remainder, so they add up to the pool's seats rather
+ *    than each rounding down (peers.ts `wholeSeats`). Idle shares are not lent across nodes;
+ *    shares follow demand within seconds instead (peers.ts). Checks 1 and 2 use the fleet's
+ *    usage as last reported.
  */
 import type { Priority } from '../domain/index.js';
 import { DIMENSIONS, type Amounts, type Dimension } from './limits.js';
 import { mayBorrowFrom, type PoolRule } from './pools.js';
+import { wholeSeats } from './peers.js';
 import type { TenantSplit } from './tenant-book.js';
 
 /** Share of what a pool may use that each priority may fill: the rest is left for higher ones. */
@@ -56,6 +59,8 @@ export interface AdmissionInput {
     allowance: Amounts;
     /** This node's own usage of the deployment, over all pools. */
     own: Amounts;
+    /** Every node's part of the deployment's concurrency, this node's first (peers.ts): whole seats are apportioned from them. */
+    seatParts?: readonly number[] | undefined;
   };
 }
 
@@ -126,7 +131,14 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     // This node's share is split among pools as the deployment is: a node whose share a lower
     // pool filled would refuse the critical pool's requests that the queue group sent it, and the
     // nodes' parts of a pool add up to the pool's limit however stale their view of each other.
-    const nodeMay = Number.isFinite(limits[d]) && limits[d] > 0 ? input.fleet.allowance[d] * (priorityMay / limits[d]) : input.fleet.allowance[d];
+    const scale = Number.isFinite(limits[d]) && limits[d] > 0 ? priorityMay / limits[d] : 1;
+    let nodeMay = input.fleet.allowance[d] * scale;
+    // Seats are whole, and the nodes' parts of them are apportioned so that they still add up to
+    // the pool's: a node whose share was 4.4 seats held 4, and calm tenants queued for the rest
+    // (fleet-fairness bench). A node whose own share is capped for now keeps to the cap.
+    const parts = input.fleet.seatParts;
+    const uncapped = parts !== undefined && input.fleet.allowance[d] >= (parts[0] ?? 0) * (1 - 1e-9);
+    if (d === 'concurrency' && uncapped && parts.length > 1 && Number.isFinite(limits[d])) nodeMay = wholeSeats(parts, scale);
     if (input.fleet.own[d] + cost[d] > nodeMay) return { ok: false, refusal: 'fleet_share', dimension: d, fleetMay: priorityMay };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;

@@ -190,7 +190,7 @@ export class CapacityLedger {
       higherPriorityActive,
       cost,
       tenant: { maxShare: request.tenant.maxShare, usage: tenantUsage, othersActive, split },
-      fleet: { allowance: fleetAllowance(book.demandAtReference, book.peers, limits, now, shareCap(book.shareCeiling, book.ceilingUntil, sum(own, book.peers.total()), limits, now)), own },
+      fleet: { ...fleetAllowance(book.demandAtReference, book.peers, limits, now, shareCap(book.shareCeiling, book.ceilingUntil, sum(own, book.peers.total()), limits, now)), own },
     });
     // Demand is what this node would send if it could: a request its tenant's share, or the
     // tenant's part of it here, held back is none of it (a larger share of the deployment would

@@ -162,16 +162,23 @@ export function sharesOf(demands: readonly number[]): number[] {
   return raw.map((r) => r / sum);
 }
 
+/** This node's allowance of each limit, and every node's part of the concurrency limit (this node's first, before any cap on its own). */
+export interface FleetAllowance {
+  allowance: Amounts;
+  seatParts: readonly number[];
+}
+
 /**
  * How much of each limit this node may hold now (all of it alone). `ceiling` is the share the
  * peers left this node before its last report: a share that grows takes effect once the peers
  * whose shares shrank have heard that report (ledger.ts, PROPAGATION_MS).
  */
-export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number, ceiling = 1): Amounts {
+export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amounts, now: number, ceiling = 1): FleetAllowance {
   const shares = fleetShares(ownDemand, peers);
   const own = Math.min(shares[0] ?? 1, ceiling);
   const usages = peers.peerUsages();
   const allowance = { ...ZERO };
+  let seatParts: number[] = [];
   for (const d of DIMENSIONS) {
     let overShare = 0;
     let heldOver = 0;
@@ -182,10 +189,44 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
         heldOver += u[d];
       }
     });
-    allowance[d] = overShare >= 1 ? 0 : (own / (1 - overShare)) * Math.max(0, limits[d] - heldOver);
+    // What the nodes within their shares split: a node holding more is counted at what it holds.
+    const perShare = overShare >= 1 ? 0 : Math.max(0, limits[d] - heldOver) / (1 - overShare);
+    allowance[d] = own * perShare;
     if (peers.recentlyHadPeers(now)) allowance[d] = Math.min(allowance[d], (SAFETY * limits[d]) / peers.recentFleetSize());
+    if (d === 'concurrency') seatParts = shares.map((share, i) => (i > 0 && usages[i - 1]![d] > share * limits[d] ? usages[i - 1]![d] : share * perShare));
   }
-  return allowance;
+  return { allowance, seatParts };
+}
+
+/** Rounding slack: parts that add up to a whole number may miss it in floating point. */
+const EPSILON = 1e-9;
+
+/**
+ * This node's whole seats of `parts` (every node's part of a concurrency limit, this node's
+ * first) times `scale`, by largest remainder: each node has its part rounded down, and the seats
+ * those roundings leave go to the largest remainders, so the seats still add up to the whole.
+ * Each node's rounding down alone left up to a seat per node idle (with 20 seats over four nodes,
+ * often three). On a tie a node counts the peer ahead of itself, so the nodes never both take
+ * the seat.
+ */
+export function wholeSeats(parts: readonly number[], scale: number): number {
+  const own = (parts[0] ?? 0) * scale;
+  const base = Math.floor(own + EPSILON);
+  let total = 0;
+  let floors = 0;
+  for (const part of parts) {
+    total += part * scale;
+    floors += Math.floor(part * scale + EPSILON);
+  }
+  const spare = Math.floor(total + EPSILON) - floors;
+  if (spare <= 0) return base;
+  const remainder = own - base;
+  let ahead = 0;
+  for (let j = 1; j < parts.length; j++) {
+    const part = parts[j]! * scale;
+    if (part - Math.floor(part + EPSILON) >= remainder - EPSILON) ahead++;
+  }
+  return ahead < spare ? base + 1 : base;
 }
 
 /**
