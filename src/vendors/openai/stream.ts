@@ -13,6 +13,7 @@ import {
   type OpenAIFinishReason,
 } from './wire.js';
 import { MalformedStreamError } from '../malformed.js';
+import { isCommonChunk } from './common-chunk.js';
 
 // The adapters of every vendor throw the one shared class; existing imports from here keep working.
 export { MalformedStreamError };
@@ -64,6 +65,7 @@ export class OpenAIStreamDecoder {
       throw new MalformedStreamError('an OpenAI stream event is not JSON', data, { cause });
     }
     if (typeof json === 'object' && json !== null && 'error' in json) return [errorEvent(json, data)];
+    if (isCommonChunk(json)) return this.#chunkEvents(json);
     const chunk = OpenAIChunkSchema.safeParse(json);
     if (!chunk.success) {
       throw new MalformedStreamError(`an OpenAI stream event is not a chat.completion.chunk: ${chunk.error.issues[0]?.message ?? ''}`, data);
