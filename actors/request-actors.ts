@@ -201,7 +201,8 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
           ended = true;
           fleet.capacity.settle(reservation, used.input + used.output);
         }
-        sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
+        // The vendor's own `start` changes nothing in the request machine, which makes the caller's.
+        if (event.type !== 'start') sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
       }
       const metrics = stream.metrics;
       fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });
