@@ -5,7 +5,7 @@
  * Two configs: one deployment whose concurrency quota allows them all, and two deployments
  * that can carry them only together, so the excess must go to the second one. Reports how many
  * completed, errors by code, stream duration and the router's resident memory.
- * `STREAMS` (default 1,000).
+ * `STREAMS` (default 1,000); `ROUTER_NODE_ARGS` passes flags to the router's node (`--heapsnapshot-signal=SIGUSR2`, V8 heap flags).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -74,6 +74,7 @@ async function scenario(name: string, config: object): Promise<Row> {
     const router = await switchyard(['start', '--config', configFile, '--env', 'bench', '--node-id', 'held-1', '--simulator', simulator.admin, '--log-level', 'error'], {
       env: { NATS_URL: nats.url },
       ready: /serving environment/,
+      nodeArgs: (process.env.ROUTER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
     children.push(router);
     const client = await createClient({ servers: nats.url });
