@@ -297,8 +297,8 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
         );
       }
       // The last request in flight has nothing to share a write with this turn: its end leaves
-      // now rather than after whatever else the turn still runs (a quarter of a millisecond of
-      // an idle node's latency). A busy node still sends its turn's replies together.
+      // now rather than after whatever else the turn still runs (about half a millisecond, one
+      // request at a time). A busy node still sends its turn's replies together.
       if (counts.inFlight === 0) outbox.flush();
     }
   }

@@ -206,7 +206,7 @@ const EPSILON = 1e-9;
  * first) times `scale`, by largest remainder: each node has its part rounded down, and the seats
  * those roundings leave go to the largest remainders, so the seats still add up to the whole.
  * Each node's rounding down alone left up to a seat per node idle (with 20 seats over four nodes,
- * often three). On a tie a node counts the peer ahead of itself, so the nodes never both take
+ * up to three). On a tie a node counts the peer ahead of itself, so the nodes never both take
  * the seat.
  */
 export function wholeSeats(parts: readonly number[], scale: number): number {
