@@ -59,7 +59,7 @@ export interface AdmissionInput {
     allowance: Amounts;
     /** This node's own usage of the deployment, over all pools. */
     own: Amounts;
-    /** Every node's part of the deployment's concurrency, this node's first (peers.ts): whole seats are apportioned from them. */
+    /** Every node's part of the deployment's concurrency, this node's first (peers.ts `FleetAllowance`): whole seats are apportioned from them. */
     seatParts?: readonly number[] | undefined;
   };
 }
@@ -135,10 +135,9 @@ export function judgeAdmission(input: AdmissionInput): AdmissionVerdict {
     let nodeMay = input.fleet.allowance[d] * scale;
     // Seats are whole, and the nodes' parts of them are apportioned so that they still add up to
     // the pool's: a node whose share was 4.4 seats held 4, and calm tenants queued for the rest
-    // (fleet-fairness bench). A node whose own share is capped for now keeps to the cap.
+    // (fleet-fairness bench). A node whose own share is capped for now has no parts, and keeps to the cap.
     const parts = input.fleet.seatParts;
-    const uncapped = parts !== undefined && input.fleet.allowance[d] >= (parts[0] ?? 0) * (1 - 1e-9);
-    if (d === 'concurrency' && uncapped && parts.length > 1 && Number.isFinite(limits[d])) nodeMay = wholeSeats(parts, scale);
+    if (d === 'concurrency' && parts && Number.isFinite(limits[d])) nodeMay = wholeSeats(parts, scale);
     if (input.fleet.own[d] + cost[d] > nodeMay) return { ok: false, refusal: 'fleet_share', dimension: d, fleetMay: priorityMay };
     const unreserved = limits[d] * Math.max(0, 1 - input.rules.reduce((sum, r) => sum + r.reserve, 0));
     if (ownPool + cost[d] > pool.reserve * limits[d] + unreserved) borrowed = true;

@@ -162,10 +162,14 @@ export function sharesOf(demands: readonly number[]): number[] {
   return raw.map((r) => r / sum);
 }
 
-/** This node's allowance of each limit, and every node's part of the concurrency limit (this node's first, before any cap on its own). */
+/**
+ * This node's allowance of each limit, and every node's part of the concurrency limit (this node's
+ * first), which whole seats are apportioned from: absent alone, and while this node's own share
+ * is capped (it keeps to the cap then).
+ */
 export interface FleetAllowance {
   allowance: Amounts;
-  seatParts: readonly number[];
+  seatParts?: readonly number[] | undefined;
 }
 
 /**
@@ -178,7 +182,7 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
   const own = Math.min(shares[0] ?? 1, ceiling);
   const usages = peers.peerUsages();
   const allowance = { ...ZERO };
-  let seatParts: number[] = [];
+  let seatParts: number[] | undefined;
   for (const d of DIMENSIONS) {
     let overShare = 0;
     let heldOver = 0;
@@ -193,7 +197,8 @@ export function fleetAllowance(ownDemand: number, peers: PeerBook, limits: Amoun
     const perShare = overShare >= 1 ? 0 : Math.max(0, limits[d] - heldOver) / (1 - overShare);
     allowance[d] = own * perShare;
     if (peers.recentlyHadPeers(now)) allowance[d] = Math.min(allowance[d], (SAFETY * limits[d]) / peers.recentFleetSize());
-    if (d === 'concurrency') seatParts = shares.map((share, i) => (i > 0 && usages[i - 1]![d] > share * limits[d] ? usages[i - 1]![d] : share * perShare));
+    const capped = own < (shares[0] ?? 1) || allowance[d] < own * perShare;
+    if (d === 'concurrency' && usages.length > 0 && !capped) seatParts = shares.map((share, i) => (i > 0 && usages[i - 1]![d] > share * limits[d] ? usages[i - 1]![d] : share * perShare));
   }
   return { allowance, seatParts };
 }
