@@ -67,7 +67,8 @@ export function digestOf(input: DigestInput): Digest {
 /** What peers may act on: an opening on strong evidence, or a recovery found by probing, each with its time as its identity. */
 function verdicts(actor: HealthActor): Pick<DeploymentDigest, 'opened' | 'recovered'> {
   const snapshot = actor.getSnapshot();
-  const { openReason, openedAt, rampStartedAt } = snapshot.context;
+  const { rampStartedAt } = snapshot.context;
+  const { openReason, openedAt } = snapshot.context.breaker;
   if (snapshot.value === 'open' && openedAt !== undefined && (openReason === 'consecutive' || openReason === 'persistent')) {
     return { opened: { at: Math.round(openedAt), reason: openReason } };
   }

@@ -50,6 +50,6 @@ export function viewOf(input: ViewInput): DeploymentView {
     ramp: own.rampStartedAt === undefined ? 1 : Math.min(1, Math.max(0.05, (now - own.rampStartedAt) / own.policy.rampMs)),
     probeAvailable: state === 'halfOpen' && ownProbe && regionProbe,
     throttledUntil: own.throttledUntil,
-    badness: own.consecutiveFaults + own.openings * 10 + (region?.context.openings ?? 0) * 10,
+    badness: own.consecutiveFaults + own.breaker.openings * 10 + (region?.context.breaker.openings ?? 0) * 10,
   };
 }

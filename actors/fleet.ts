@@ -157,8 +157,9 @@ export class Fleet {
   /** When an open deployment's own breaker lets probes through again (epoch ms); undefined unless open. */
   reopensAt(deploymentId: string): number | undefined {
     const snapshot = this.deployments.get(deploymentId)?.actor.getSnapshot();
-    if (snapshot?.value !== 'open' || snapshot.context.openedAt === undefined) return undefined;
-    return snapshot.context.openedAt + snapshot.context.openMs;
+    if (snapshot?.value !== 'open') return undefined;
+    const { openedAt, openMs } = snapshot.context.breaker;
+    return openedAt === undefined ? undefined : openedAt + openMs;
   }
 
   view(deploymentId: string): DeploymentView | undefined {

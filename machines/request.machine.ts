@@ -114,14 +114,24 @@ interface Attempt {
   candidate: CandidateChoice;
 }
 
-export interface RequestContext {
-  request: CanonicalRequest;
+/** What the request was started with and never changes. */
+export interface RequestLimits {
   ttftLimitMs: number;
   deadlineMs: number | undefined;
   hedging: boolean;
   hedgeAfterMs: number | undefined;
   maxAttempts: number;
   maxResumes: number;
+}
+
+/**
+ * Kept under about 18 keys on purpose: xstate copies the context with `Object.assign` on every
+ * assign, and V8 makes a copy with more keys a dictionary (slow to read, larger to hold), which
+ * every guard and action of every request then pays for. The fixed limits ride in one key.
+ */
+export interface RequestContext {
+  request: CanonicalRequest;
+  limits: RequestLimits;
   scope: unknown;
   attempts: Attempt[];
   live: Attempt[];
@@ -161,9 +171,9 @@ export const requestMachine = setup({
     }),
   },
   delays: {
-    ttftLimit: ({ context }) => context.ttftLimitMs,
-    hedgeDelay: ({ context }) => context.hedgeAfterMs ?? context.live[0]?.candidate.p95TtftMs ?? context.ttftLimitMs,
-    deadline: ({ context }) => context.deadlineMs ?? 2 ** 31 - 1,
+    ttftLimit: ({ context }) => context.limits.ttftLimitMs,
+    hedgeDelay: ({ context }) => context.limits.hedgeAfterMs ?? context.live[0]?.candidate.p95TtftMs ?? context.limits.ttftLimitMs,
+    deadline: ({ context }) => context.limits.deadlineMs ?? 2 ** 31 - 1,
   },
   guards: {
     fromLive: ({ context, event }) => isAttempt(event) && context.live.some((a) => a.id === event.attemptId),
@@ -172,18 +182,18 @@ export const requestMachine = setup({
     isEnd: ({ event }) => event.type === 'attempt.event' && event.event.type === 'end',
     othersStillRunning: ({ context, event }) => isAttempt(event) && context.live.some((a) => a.id !== event.attemptId),
     canRetry: ({ context, event }) =>
-      event.type === 'attempt.failed' && event.error.retryable && context.attempts.length < context.maxAttempts,
-    canRetryAfterTimeout: ({ context }) => context.attempts.length < context.maxAttempts,
+      event.type === 'attempt.failed' && event.error.retryable && context.attempts.length < context.limits.maxAttempts,
+    canRetryAfterTimeout: ({ context }) => context.attempts.length < context.limits.maxAttempts,
     canResume: ({ context, event }) =>
       event.type === 'attempt.failed' &&
       event.error.failureClass !== 'caller' &&
       context.winner?.candidate.prefill === true &&
       !context.deliveredToolCall &&
       context.delivered.length > 0 &&
-      context.resumed < context.maxResumes &&
-      context.attempts.length < context.maxAttempts,
-    canHedge: ({ context }) => context.hedging && context.hedge !== undefined && context.live.length === 1 && !context.resuming,
-    hasDeadline: ({ context }) => context.deadlineMs !== undefined,
+      context.resumed < context.limits.maxResumes &&
+      context.attempts.length < context.limits.maxAttempts,
+    canHedge: ({ context }) => context.limits.hedging && context.hedge !== undefined && context.live.length === 1 && !context.resuming,
+    hasDeadline: ({ context }) => context.limits.deadlineMs !== undefined,
   },
   actions: {
     takeCandidate: assign(({ context, event }) => {
@@ -298,12 +308,14 @@ export const requestMachine = setup({
   id: 'request',
   context: ({ input }) => ({
     request: input.request,
-    ttftLimitMs: input.ttftLimitMs,
-    deadlineMs: input.deadlineMs,
-    hedging: input.hedging ?? false,
-    hedgeAfterMs: input.hedgeAfterMs,
-    maxAttempts: input.maxAttempts ?? 5,
-    maxResumes: input.maxResumes ?? 1,
+    limits: {
+      ttftLimitMs: input.ttftLimitMs,
+      deadlineMs: input.deadlineMs,
+      hedging: input.hedging ?? false,
+      hedgeAfterMs: input.hedgeAfterMs,
+      maxAttempts: input.maxAttempts ?? 5,
+      maxResumes: input.maxResumes ?? 1,
+    },
     scope: input.scope,
     attempts: [],
     live: [],

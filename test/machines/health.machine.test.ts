@@ -38,12 +38,12 @@ describe('health machine (pure transitions)', () => {
   it("a peer's verdict: a strong opening opens this breaker, its recovery closes it into the slow start", () => {
     const opened: HealthEvent = { type: 'peer.opened', at: 10, persistent: false };
     expect(run([opened]).value).toBe('open');
-    expect(run([opened]).context.openReason).toBe('peer');
+    expect(run([opened]).context.breaker.openReason).toBe('peer');
     expect(run([fault(1), opened]).value).toBe('open');
-    expect(run([{ type: 'peer.opened', at: 10, persistent: true }]).context.openMs).toBe(600_000);
+    expect(run([{ type: 'peer.opened', at: 10, persistent: true }]).context.breaker.openMs).toBe(600_000);
     // Local strong evidence is marked as such, for the peers; a rate-based opening is not.
-    expect(run([fault(1), fault(2), fault(3), fault(4), fault(5)]).context.openReason).toBe('consecutive');
-    expect(run([fault(1, { persistent: true })]).context.openReason).toBe('persistent');
+    expect(run([fault(1), fault(2), fault(3), fault(4), fault(5)]).context.breaker.openReason).toBe('consecutive');
+    expect(run([fault(1, { persistent: true })]).context.breaker.openReason).toBe('persistent');
     const recovered = run([opened, { type: 'peer.recovered', at: 20 }]);
     expect(recovered.value).toBe('degraded');
     expect(recovered.context.rampStartedAt).toBe(20);
@@ -59,11 +59,11 @@ describe('health machine (pure transitions)', () => {
     clock.increment(1000);
     expect(actor.getSnapshot().value).toBe('halfOpen');
     actor.send(fault(1001));
-    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { openReason: 'consecutive' } });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { breaker: { openReason: 'consecutive' } } });
     clock.increment(2000);
     expect(actor.getSnapshot().value).toBe('halfOpen');
     actor.send({ type: 'peer.opened', at: 3001, persistent: false });
-    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { openReason: 'peer' } });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'open', context: { breaker: { openReason: 'peer' } } });
     actor.stop();
   });
 
@@ -108,7 +108,7 @@ describe('health machine (pure transitions)', () => {
   it('opens at once, and for long, on a fault that will not heal by itself', () => {
     const snapshot = run([fault(1, { failureClass: 'quota_exhausted', code: 'vendor_quota_exhausted' })]);
     expect(snapshot.value).toBe('open');
-    expect(snapshot.context.openMs).toBe(600_000);
+    expect(snapshot.context.breaker.openMs).toBe(600_000);
   });
 
   it('learns latency from successes with a peak-sensitive average', () => {
@@ -144,7 +144,7 @@ describe('health machine (simulated clock)', () => {
     send({ type: 'probe.taken', at: 1000 });
     send(fault(1001));
     expect(actor.getSnapshot().value).toBe('open');
-    expect(actor.getSnapshot().context.openMs).toBe(2000);
+    expect(actor.getSnapshot().context.breaker.openMs).toBe(2000);
     clock.increment(2000);
     expect(actor.getSnapshot().value).toBe('halfOpen');
 
@@ -154,7 +154,7 @@ describe('health machine (simulated clock)', () => {
     send({ type: 'probe.taken', at: 3003 });
     send(ok(3004));
     expect(actor.getSnapshot().value).toBe('degraded');
-    expect(actor.getSnapshot().context.openings).toBe(0);
+    expect(actor.getSnapshot().context.breaker.openings).toBe(0);
 
     // Slow start: back to healthy only once the ramp is over.
     send(ok(5000));
@@ -172,8 +172,8 @@ describe('health machine (simulated clock)', () => {
     for (let opening = 0; opening < 6; opening++) {
       for (let i = 0; i < 5; i++) actor.send(fault(at++));
       if (actor.getSnapshot().value === 'halfOpen') actor.send(fault(at++));
-      periods.push(actor.getSnapshot().context.openMs);
-      clock.increment(actor.getSnapshot().context.openMs);
+      periods.push(actor.getSnapshot().context.breaker.openMs);
+      clock.increment(actor.getSnapshot().context.breaker.openMs);
     }
     periods.forEach((p, i) => {
       const base = Math.min(1000 * 2 ** i, 8000);
@@ -189,7 +189,7 @@ describe('health machine (simulated clock)', () => {
     const actor = createActor(healthMachine, { input: { id: 'd', policy }, clock }).start();
     actor.send({ type: 'peer.counts', requests: 30, faults: 30 });
     expect(actor.getSnapshot().value).toBe('open');
-    clock.increment(actor.getSnapshot().context.openMs);
+    clock.increment(actor.getSnapshot().context.breaker.openMs);
     actor.send({ type: 'probe.taken', at: 1000 });
     actor.send(ok(1001));
     actor.send({ type: 'probe.taken', at: 1002 });

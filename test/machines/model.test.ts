@@ -45,12 +45,12 @@ describe('health machine, model-based', () => {
       const clock = new SimulatedClock();
       const actor = healthActor(clock).start();
       for (const step of path.steps) {
-        if ((step.event as AnyEventObject).type === OPEN_ELAPSED) clock.increment(actor.getSnapshot().context.openMs);
+        if ((step.event as AnyEventObject).type === OPEN_ELAPSED) clock.increment(actor.getSnapshot().context.breaker.openMs);
         else if ((step.event as AnyEventObject).type !== 'xstate.init') actor.send(step.event);
       }
       const snapshot = actor.getSnapshot();
       expect(snapshot.value).toEqual(path.state.value);
-      if (snapshot.value === 'open') expect(snapshot.context.openMs).toBeGreaterThan(0);
+      if (snapshot.value === 'open') expect(snapshot.context.breaker.openMs).toBeGreaterThan(0);
       if (snapshot.value === 'halfOpen') expect(snapshot.context.probesLeft).toBeLessThanOrEqual(policy.probes);
       if (snapshot.value === 'degraded') expect(snapshot.context.consecutiveFaults).toBeLessThan(policy.consecutiveFaults);
       actor.stop();
