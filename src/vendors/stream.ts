@@ -55,7 +55,7 @@ export function createVendorStream(source: FailureSource, response: VendorHttpRe
       response.release();
       // Whether it ended, failed or the consumer broke out: release the connection now.
       if (!finished) response.abort();
-      else response.body.destroy();
+      else response.finish();
     }
   }
 
