@@ -1,12 +1,14 @@
 /**
  * The HTTP leg every adapter shares: one undici Agent (a keep-alive pool per origin) injected by the
- * caller, the caller's signal and deadline turned into one abort, the two timeouts that make
- * failover fast (first byte, idle between chunks), and transport failures classified.
+ * caller, each call on its dispatch API (vendor-call.ts), the caller's signal and deadline turned
+ * into one abort, the two timeouts that make failover fast (first byte, idle between chunks), and
+ * transport failures classified.
  */
-import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { Agent, Pool, type Dispatcher } from 'undici';
 import { cancelledCall, transportFailure, type FailureSource } from './classify.js';
 import { capacityHints, type Headers } from './headers.js';
 import { CallTimer } from './metrics.js';
+import { VendorCall } from './vendor-call.js';
 import type { CallOptions } from './types.js';
 import { ErrorCode, VendorError } from '../domain/index.js';
 
@@ -75,16 +77,18 @@ export interface VendorHttpRequest {
 export interface VendorHttpResponse {
   statusCode: number;
   headers: Headers;
-  body: Dispatcher.ResponseData['body'];
   timer: CallTimer;
-  /** The body's chunks, each awaited under the idle limit; use this, not `body`, to read a stream. */
+  /** The body's chunks, each awaited under the idle limit; read a stream with this. */
   chunks(): AsyncGenerator<Buffer>;
-  /** Aborts the upstream request and destroys the body; safe to call twice. */
+  /** The whole body as text, at most `limit` bytes of it (the rest is dropped and the call stopped). */
+  text(limit?: number): Promise<string>;
+  /** Aborts the upstream request and drops the body; safe to call twice. */
   abort(): void;
   /**
-   * Reads what is left of a body whose answer is complete (a `[DONE]`, the chunked terminator),
-   * then closes it. Destroying it unread made undici build a RequestAbortedError with its stack
-   * on every successful stream (2 % of a node's CPU) and could cost the keep-alive connection.
+   * Lets what is left of a body whose answer is complete (a `[DONE]`, the chunked terminator)
+   * arrive unread, so the keep-alive connection serves the next call. Dropping it unread cost
+   * the connection (a TLS handshake per request, against a real vendor) and, with undici's
+   * Readable, a RequestAbortedError and its stack per stream (2 % of a node's CPU).
    */
   finish(): void;
   /** Releases the timers tied to the call; call when the call is over. */
@@ -100,9 +104,12 @@ interface CallState {
   timedOut: Timeout | undefined;
 }
 
+/** What stops a call on one of our timers; whyItFailed names the timer from the call's state. */
+const TIMED_OUT = new DOMException('a vendor call limit passed', 'AbortError');
+
 /**
  * Sends one request. Resolves with the response (any status) once headers arrive; rejects only
- * with a VendorError. The caller must consume or destroy the body.
+ * with a VendorError. The caller must read the body, finish it or abort it.
  *
  * The first-byte, idle and deadline limits run on our own timers: undici checks its timeouts on
  * a coarse one-second clock, and failover at a sub-second time-to-first-token limit needs better.
@@ -115,19 +122,30 @@ export async function sendVendorRequest(
   now: () => number,
 ): Promise<VendorHttpResponse> {
   const timer = new CallTimer(now);
-  const controller = new AbortController();
   const remaining = options.deadline === undefined ? Infinity : options.deadline - Date.now();
   if (remaining <= 0) throw deadlinePassed(source);
   if (options.signal?.aborted) throw cancelledCall(source);
+  const url = new URL(req.url);
+  const call = new VendorCall(dispatcher, {
+    origin: url.origin,
+    path: url.pathname + url.search,
+    method: req.method ?? 'POST',
+    headers: req.headers,
+    body: req.body ?? null,
+    // Backstops only; our own timers below decide.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
   const state: CallState = { callerAborted: false, timedOut: undefined };
   const onCallerAbort = () => {
     state.callerAborted = true;
-    controller.abort(options.signal?.reason);
+    // whyItFailed names the cause from the state; the caller's own reason is not needed for it.
+    call.abort(STOPPED);
   };
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const expire = (why: Timeout) => () => {
     state.timedOut ??= why;
-    controller.abort();
+    call.abort(TIMED_OUT);
   };
   const deadlineTimer = Number.isFinite(remaining) ? setTimeout(expire('deadline'), remaining) : undefined;
   const firstByteTimer = setTimeout(expire('first_byte'), options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS);
@@ -138,54 +156,47 @@ export async function sendVendorRequest(
   };
 
   try {
-    const response = await request(req.url, {
-      dispatcher,
-      method: req.method ?? 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: controller.signal,
-      // Backstops only; our own timers above decide.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    const head = await call.head;
     clearTimeout(firstByteTimer);
-    timer.firstByte(capacityHints(response.headers, Date.now()));
+    timer.firstByte(capacityHints(head.headers, Date.now()));
     const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    // One iterator for the body's life: `finish` reads on where `chunks` stopped.
-    const iterator = response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const abort = () => {
-      controller.abort(STOPPED);
-      response.body.destroy();
+    const abort = () => call.abort(STOPPED);
+    const next = async () => {
+      const idle = setTimeout(expire('idle'), idleMs);
+      try {
+        return await call.next();
+      } finally {
+        clearTimeout(idle);
+      }
     };
     return {
-      statusCode: response.statusCode,
-      headers: response.headers,
-      body: response.body,
+      statusCode: head.statusCode,
+      headers: head.headers,
       timer,
       async *chunks() {
-        for (;;) {
-          const idle = setTimeout(expire('idle'), idleMs);
-          try {
-            const next = await iterator.next();
-            if (next.done) return;
-            yield next.value;
-          } finally {
-            clearTimeout(idle);
-          }
+        for (let chunk = await next(); chunk !== undefined; chunk = await next()) yield chunk;
+      },
+      async text(limit = 64 * 1024) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        while (size < limit) {
+          const chunk = await next();
+          if (chunk === undefined) break;
+          chunks.push(chunk);
+          size += chunk.length;
         }
+        if (!call.complete) abort();
+        return Buffer.concat(chunks).toString('utf8').slice(0, limit);
       },
       abort,
       finish: () => {
-        if (response.body.readableEnded) return void response.body.destroy();
-        // A vendor that keeps talking after its answer ended is cut off, as is one that stops mid-way.
+        if (call.complete) return;
+        // A vendor that keeps talking after its answer ended is cut off, as is one that stalls.
         const limit = setTimeout(abort, idleMs);
-        void (async () => {
-          let left = FINISH_LIMIT_BYTES;
-          for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-            if ((left -= next.value.length) < 0) return abort();
-          }
-        })()
-          .catch(() => abort())
+        call.discard(FINISH_LIMIT_BYTES, abort);
+        void call
+          .next()
+          .catch(() => undefined)
           .finally(() => clearTimeout(limit));
       },
       release,

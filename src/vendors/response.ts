@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { classifyHttpFailure, malformedResponse, type FailureSource, type HttpFailure } from './classify.js';
 import { header } from './headers.js';
-import { readBodyText, type VendorHttpResponse } from './http.js';
+import type { VendorHttpResponse } from './http.js';
 import { sseEvents, type SseEvent } from './sse.js';
 import type { VendorError } from '../domain/index.js';
 
@@ -18,7 +18,7 @@ export async function failureOf(
   read: (status: number, headers: VendorHttpResponse['headers'], text: string) => HttpFailure,
 ): Promise<VendorError> {
   try {
-    const text = await readBodyText(response.body);
+    const text = await response.text();
     return classifyHttpFailure(read(response.statusCode, response.headers, text));
   } catch (error) {
     return response.bodyFailure(error);
@@ -30,7 +30,7 @@ export async function failureOf(
 export async function readJsonBody<T>(source: FailureSource, response: VendorHttpResponse, schema: z.ZodType<T>): Promise<T> {
   try {
     expectContentType(source, response, 'application/json');
-    const text = await readBodyText(response.body, MAX_RESPONSE_BYTES);
+    const text = await response.text(MAX_RESPONSE_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(text);
