@@ -25,12 +25,22 @@ export function retryAfterMs(headers: Headers, now: number = Date.now()): number
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Go-style durations as OpenAI sends them: `1s`, `6m0s`, `12ms`, `1h2m3.5s`. */
+/** One number and its unit, matched where the last one ended (sticky): the parts must cover the text. */
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** Go-style durations as OpenAI sends them: `1s`, `6m0s`, `12ms`, `1h2m3.5s`. Read on every response, so no arrays. */
 export function parseDurationMs(text: string): number | undefined {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.trim()) return undefined;
-  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-  return parts.reduce((sum, [, n, u]) => sum + Number(n) * (unit[u ?? 's'] ?? 0), 0);
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  DURATION_PART.lastIndex = 0;
+  let sum = 0;
+  while (DURATION_PART.lastIndex < trimmed.length) {
+    const part = DURATION_PART.exec(trimmed);
+    if (!part) return undefined;
+    sum += Number(part[1]) * UNIT_MS[part[2]!]!;
+  }
+  return sum;
 }
 
 function number(headers: Headers, name: string): number | undefined {

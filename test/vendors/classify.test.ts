@@ -1,4 +1,5 @@
 /** The error policy table (docs/design.md §3), row by row. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyHttpFailure, classifyStreamError } from '../../src/vendors/classify.js';
 import { capacityHints, parseDurationMs, retryAfterMs } from '../../src/vendors/headers.js';
@@ -66,6 +67,32 @@ describe('vendor headers', () => {
     expect(parseDurationMs('6m0s')).toBe(360_000);
     expect(parseDurationMs('1h2m3.5s')).toBe(3_723_500);
     expect(parseDurationMs('later')).toBeUndefined();
+    expect(parseDurationMs(' 1s ')).toBe(1000);
+    expect(parseDurationMs('1s later')).toBeUndefined();
+    expect(parseDurationMs('x1s')).toBeUndefined();
+    expect(parseDurationMs('')).toBeUndefined();
+  });
+
+  it('reads any duration as the list-based reader it replaced did', () => {
+    // The first reader, kept as the reference: every match joined must be the whole text.
+    const reference = (text: string) => {
+      const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+      if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.trim()) return undefined;
+      const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+      return parts.reduce((sum, [, n, u]) => sum + Number(n) * (unit[u ?? 's'] ?? 0), 0);
+    };
+    const piece = fc.oneof(fc.constantFrom('1', '12', '3.5', '0', 'h', 'm', 's', 'ms', ' ', 'x', '.', '-'), fc.nat(999).map(String));
+    let durations = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }).map((p) => p.join('')), (text) => {
+        const expected = reference(text);
+        if (expected !== undefined) durations++;
+        expect(parseDurationMs(text)).toBe(expected);
+      }),
+      { numRuns: 2_000, seed: 12 },
+    );
+    // The texts held real durations too, not only garbage.
+    expect(durations).toBeGreaterThan(50);
   });
 
   it('turns Anthropic and OpenAI rate-limit headers into capacity hints', () => {
