@@ -44,6 +44,8 @@ export interface RequestScope {
   mayHandBack: boolean;
   /** The use case's hedge budget; without one (hedging forced on by a caller) hedges are not capped. */
   hedgeBudget?: HedgeBudget | undefined;
+  /** Set by `chooseAtOnce` when its round found no room: the machine's `choose` waits from it. */
+  refusedAtOnce?: Refused | undefined;
 }
 
 /** The output length a latency prediction assumes: what the caller allows, capped at a typical answer. */
@@ -54,44 +56,82 @@ function expectedOutputTokens(request: CanonicalRequest): number {
 /** The scope the router system put in the request machine's input. */
 const scopeOf = (input: { scope?: unknown }): RequestScope => input.scope as RequestScope;
 
-export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input, signal }) => {
-  const scope = scopeOf(input);
+/** A round of choosing that found no room anywhere: the request waits, or is turned away, by this. */
+type Wait = { kind: 'wait'; refused: Refused };
+
+/**
+ * One round of choosing: plan over the fleet's live views and admit on the first candidate with
+ * room. Synchronous, so the router system makes most requests' first choice before their machine
+ * starts (`chooseAtOnce`); only a request that must wait for capacity goes on in `chooseActor`.
+ */
+function chooseRound(scope: RequestScope, input: ChooseInput, again: boolean): ChooseOutput | Wait {
   const { config, fleet } = scope;
   const model = input.request.model;
-  if (!resolveRoute(config, model, scope.environment, scope.useCase)) return { kind: 'none', reason: 'no_route' } as const;
-  if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' } as const;
-  const tokens = estimatedTokens(input.request);
+  const views = fleet.views();
+  let plan = planRequest(model, {
+    views,
+    now: fleet.now(),
+    random: scope.random,
+    excluded: new Set(input.tried),
+    expectedOutputTokens: expectedOutputTokens(input.request),
+    routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
+    fallbackOf: (m) => config.models[m]?.fallback,
+  });
+  // A resumed stream continues the same answer, so only deployments that take a prefill will do.
+  if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
+  if (plan.length === 0) return { kind: 'none', reason: 'exhausted' };
+  // Only a request that has not been anywhere yet may be handed back: nothing to undo.
+  const untried = !again && !input.retry && !input.resume && input.tried.length === 0;
+  const admitted = admitFirst(scope, plan, views, estimatedTokens(input.request), again, untried && scope.mayHandBack);
+  if ('candidate' in admitted) {
+    const { candidate: first, reservation } = admitted;
+    fleet.takeProbe(first.deployment);
+    const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment) });
+    // A hedge is offered only while the budget could pay for it, so a spent budget costs no deployment its turn.
+    const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
+    // The first attempt's p95 is when a hedge would start; without a hedge nobody reads it (a sort of its samples per request).
+    const p95TtftMs = hedge ? fleet.p95TtftMs(first.deployment) : undefined;
+    return { kind: 'candidate', candidate: { ...choice(first), p95TtftMs, reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined };
+  }
+  // Queue-group delivery is random, so one node fills its part while a peer's sits idle: rather
+  // than wait for a seat here, the caller sends the request again, and it lands elsewhere.
+  if (admitted.elsewhere) return { kind: 'none', reason: 'handed_back', ...(admitted.peer !== undefined ? { peer: admitted.peer } : {}) };
+  return { kind: 'wait', refused: admitted };
+}
+
+/** Whether the request is routable at all, and may be retried: the checks before any round. */
+function preconditions(scope: RequestScope, input: ChooseInput): ChooseOutput | undefined {
+  if (!resolveRoute(scope.config, input.request.model, scope.environment, scope.useCase)) return { kind: 'none', reason: 'no_route' };
+  if (input.retry && !scope.budget.tryRetry()) return { kind: 'none', reason: 'retry_budget' };
+  return undefined;
+}
+
+/**
+ * The first choice of a new request, made before its machine starts (RequestInput.chosen), or
+ * undefined when it must wait for capacity: then the machine's `choose` waits, from the refusal
+ * this round met (`scope.refusedAtOnce`), so no refusal is counted twice.
+ */
+export function chooseAtOnce(scope: RequestScope, request: CanonicalRequest): ChooseOutput | undefined {
+  const input: ChooseInput = { request, tried: [], retry: false, resume: false, scope };
+  const round = preconditions(scope, input) ?? chooseRound(scope, input, false);
+  if (round.kind !== 'wait') return round;
+  scope.refusedAtOnce = round.refused;
+  return undefined;
+}
+
+export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input, signal }) => {
+  const scope = scopeOf(input);
+  const { fleet } = scope;
+  const early = preconditions(scope, input);
+  if (early) return early;
   const waitUntil = fleet.now() + scope.queueWaitMs;
+  // A first round already made at once, and refused: this one starts by waiting on it.
+  const refusedAtOnce = scope.refusedAtOnce;
+  scope.refusedAtOnce = undefined;
   for (let again = false; ; again = true) {
-    const views = fleet.views();
-    let plan = planRequest(model, {
-      views,
-      now: fleet.now(),
-      random: scope.random,
-      excluded: new Set(input.tried),
-      expectedOutputTokens: expectedOutputTokens(input.request),
-      routeOf: (m) => resolveRoute(config, m, scope.environment, scope.useCase),
-      fallbackOf: (m) => config.models[m]?.fallback,
-    });
-    // A resumed stream continues the same answer, so only deployments that take a prefill will do.
-    if (input.resume) plan = plan.filter((c) => fleet.takesPrefill(c.deployment));
-    if (plan.length === 0) return { kind: 'none', reason: 'exhausted' } as const;
-    // Only a request that has not been anywhere yet may be handed back: nothing to undo.
-    const untried = !again && !input.retry && !input.resume && input.tried.length === 0;
-    const admitted = admitFirst(scope, plan, views, tokens, again, untried && scope.mayHandBack);
-    if ('candidate' in admitted) {
-      const { candidate: first, reservation } = admitted;
-      fleet.takeProbe(first.deployment);
-      const choice = (c: Candidate) => ({ ...c, prefill: fleet.takesPrefill(c.deployment) });
-      // A hedge is offered only while the budget could pay for it, so a spent budget costs no deployment its turn.
-      const hedge = scope.hedgeBudget?.affordable() === false ? undefined : plan.find((c) => c !== first && c.model === first.model && c.via !== 'panic');
-      // The first attempt's p95 is when a hedge would start; without a hedge nobody reads it (a sort of its samples per request).
-      const p95TtftMs = hedge ? fleet.p95TtftMs(first.deployment) : undefined;
-      return { kind: 'candidate', candidate: { ...choice(first), p95TtftMs, reservation: reservation.id }, hedge: hedge ? { ...choice(hedge), hedge: true } : undefined } as const;
-    }
-    // Queue-group delivery is random, so one node fills its part while a peer's sits idle: rather
-    // than wait for a seat here, the caller sends the request again, and it lands elsewhere.
-    if (admitted.elsewhere) return { kind: 'none', reason: 'handed_back', ...(admitted.peer !== undefined ? { peer: admitted.peer } : {}) } as const;
+    const round: ChooseOutput | Wait = refusedAtOnce && !again ? { kind: 'wait', refused: refusedAtOnce } : chooseRound(scope, input, again);
+    if (round.kind !== 'wait') return round;
+    const admitted = round.refused;
     // A tenant over its share waits for nothing: the others' traffic is what it would wait behind.
     // Woken for a seat its tenant may not take, a request hands the wake-up on, so no one else misses the seat.
     // Held back by this node's part of its tenant's share, it waits for that tenant's own seats.
@@ -99,7 +139,7 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
     const outcome = admitted.overShare ? 'timeout' : await scope.queue.wait(scope.priority, waitUntil - fleet.now(), signal, admitted.tenantBound ? scope.tenant.name : undefined);
     if (outcome === 'woken') continue;
     if (admitted.overShare) scope.door.close(scope.pool, scope.tenant.name, { code: ErrorCode.RateLimited, message: admitted.message, retryable: true, retryAfterMs: admitted.retryAfterMs });
-    return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs } as const;
+    return { kind: 'none', reason: 'capacity', message: admitted.message, retryAfterMs: admitted.retryAfterMs };
   }
 });
 
@@ -107,9 +147,17 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
  * Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the
  * tenant (its share, or this node's part of it) did, `elsewhere` when a peer has room.
  */
-type Admitted =
-  | { candidate: Candidate; reservation: Reservation }
-  | { message: string; retryAfterMs: number; overShare: boolean; tenantBound: boolean; elsewhere: boolean; /** The peer with room, by name. */ peer?: string | undefined };
+type Admitted = { candidate: Candidate; reservation: Reservation } | Refused;
+
+export interface Refused {
+  message: string;
+  retryAfterMs: number;
+  overShare: boolean;
+  tenantBound: boolean;
+  elsewhere: boolean;
+  /** The peer with room, by name. */
+  peer?: string | undefined;
+}
 
 /**
  * Admits the request on the first candidate in plan order that has room, so a full deployment is

@@ -17,7 +17,7 @@ import { EventQueue } from './event-queue.js';
 import { TenantDoor } from './tenant-door.js';
 import { HedgeBudget } from './hedge-budget.js';
 import { Fleet, type MachineClock } from './fleet.js';
-import { attemptActor, chooseActor, type RequestScope } from './request-actors.js';
+import { attemptActor, chooseActor, chooseAtOnce, type RequestScope } from './request-actors.js';
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
 export interface RouterSystemDeps {
@@ -160,6 +160,8 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     const requestActor = createActor(routedRequestMachine, {
       input: {
         scope,
+        // Made here, most requests' first choice costs no actor of its own (request-actors.ts).
+        chosen: chooseAtOnce(scope, request),
         request,
         ttftLimitMs: options.ttftLimitMs ?? 10_000,
         deadlineMs: requestOptions.deadlineMs,

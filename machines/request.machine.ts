@@ -1,6 +1,6 @@
 /**
- * One request, from choice to its one terminal event: choose → connect (admitted, waiting for the
- * first token) → stream → done or failed. Pure: the vendor call, the choice of deployment and the
+ * One request, from choice to its one terminal event: choose (or start from a choice already made)
+ * → connect (admitted, waiting for the first token) → stream → done or failed. Pure: the vendor call, the choice of deployment and the
  * clock are provided by actors/, so every path here runs under a simulated clock in tests.
  *
  * Before the first delivered token, a failure fails over to the next candidate without the caller
@@ -102,6 +102,12 @@ export interface RequestInput {
   /** Mid-stream resumptions allowed (docs/design.md, A2: one). */
   maxResumes?: number;
   /**
+   * The first choice, where whoever starts the request could make it at once (actors/ admits most
+   * requests without waiting): the machine starts from it instead of invoking `choose`, which
+   * saves an actor and an event per request. Retries and resumptions still invoke `choose`.
+   */
+  chosen?: ChooseOutput | undefined;
+  /**
    * Opaque to the machine: what the provided actors need to do their work (actors/ puts the fleet,
    * budgets and tenant here), handed to each as it starts. Through the input, one machine serves
    * every request, instead of a machine built per request to close over it.
@@ -133,6 +139,7 @@ export interface RequestContext {
   request: CanonicalRequest;
   limits: RequestLimits;
   scope: unknown;
+  chosen: ChooseOutput | undefined;
   attempts: Attempt[];
   live: Attempt[];
   winner: Attempt | undefined;
@@ -196,8 +203,7 @@ export const requestMachine = setup({
     hasDeadline: ({ context }) => context.limits.deadlineMs !== undefined,
   },
   actions: {
-    takeCandidate: assign(({ context, event }) => {
-      const output = (event as unknown as { output: ChooseOutput }).output;
+    takeCandidate: assign(({ context }, output: ChooseOutput) => {
       if (output.kind !== 'candidate') return {};
       const attempt = { id: `attempt-${context.attempts.length + 1}`, candidate: output.candidate };
       return { attempts: [...context.attempts, attempt], live: [attempt], winner: undefined, hedge: output.hedge };
@@ -286,8 +292,7 @@ export const requestMachine = setup({
         delivered: context.delivered,
       },
     })),
-    failNoCandidate: assign(({ context, event }) => {
-      const output = (event as unknown as { output: ChooseOutput }).output;
+    failNoCandidate: assign(({ context }, output: ChooseOutput) => {
       if (output.kind === 'none' && output.reason === 'capacity') {
         return { failure: { code: 'rate_limited', message: output.message, retryable: true, retryAfterMs: output.retryAfterMs } };
       }
@@ -317,6 +322,7 @@ export const requestMachine = setup({
       maxResumes: input.maxResumes ?? 1,
     },
     scope: input.scope,
+    chosen: input.chosen,
     attempts: [],
     live: [],
     winner: undefined,
@@ -331,7 +337,7 @@ export const requestMachine = setup({
     lastError: undefined,
     failure: undefined,
   }),
-  initial: 'choosing',
+  initial: 'starting',
   on: {
     cancel: { target: '.failed', actions: [{ type: 'abandonLive', params: { reason: 'cancelled' } }, { type: 'failWith', params: { code: 'cancelled', message: 'the caller cancelled the request' } }] },
   },
@@ -343,14 +349,22 @@ export const requestMachine = setup({
     },
   },
   states: {
+    /** With a first choice made at once by whoever started the request, no `choose` is invoked for it. */
+    starting: {
+      always: [
+        { guard: ({ context }) => context.chosen?.kind === 'candidate', target: 'connecting', actions: [{ type: 'takeCandidate', params: ({ context }) => context.chosen! }, 'spawnLatest'] },
+        { guard: ({ context }) => context.chosen !== undefined, target: 'failed', actions: { type: 'failNoCandidate', params: ({ context }) => context.chosen! } },
+        { target: 'choosing' },
+      ],
+    },
     choosing: {
       invoke: {
         id: 'choose',
         src: 'choose',
         input: ({ context }) => ({ request: context.request, tried: context.tried, retry: context.attempts.length > 0, resume: context.resuming, scope: context.scope }),
         onDone: [
-          { guard: ({ event }) => event.output.kind === 'candidate', target: 'connecting', actions: ['takeCandidate', 'spawnLatest'] },
-          { target: 'failed', actions: 'failNoCandidate' },
+          { guard: ({ event }) => event.output.kind === 'candidate', target: 'connecting', actions: [{ type: 'takeCandidate', params: ({ event }) => event.output }, 'spawnLatest'] },
+          { target: 'failed', actions: { type: 'failNoCandidate', params: ({ event }) => event.output } },
         ],
         onError: { target: 'failed', actions: { type: 'failWith', params: { code: 'internal', message: 'choosing a deployment failed' } } },
       },

@@ -90,6 +90,10 @@ describe('admission before the attempt', () => {
     expect(refused[0]!.retryAfterMs).toBeGreaterThan(0);
     expect(refused[0]!.hint).toMatch(/retryAfterMs/);
     expect(vendorStats(ANTHROPIC).rateLimited + vendorStats(BEDROCK).rateLimited).toBe(0);
+    // The third request was refused once by each deployment, before it waited: counted once, though
+    // its first round ran before its machine started and the waiting in the machine's `choose`.
+    const refusals = [ANTHROPIC, BEDROCK].map((id) => Object.values(system.fleet.capacity.status()[id]!.refused).reduce((a, b) => a + b, 0));
+    expect(refusals).toEqual([1, 1]);
   });
 
   it('a request that waited gets the seat a finished one gives back', async () => {

@@ -61,6 +61,30 @@ describe('request machine (pure transitions)', () => {
   });
 });
 
+describe('request machine started from a choice already made', () => {
+  it('connects to the chosen candidate without invoking choose', async () => {
+    const r = run({ scripts: { a: { tokens: answer }, b: { tokens: answer } }, input: { chosen: { kind: 'candidate', candidate: candidate('b') } } });
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.chosen).toHaveLength(0);
+    expect(r.text()).toBe(answer.join(''));
+    expect(r.actor.getSnapshot().output).toMatchObject({ ok: true, servedBy: { deployment: 'b' }, attempts: [{ deployment: 'b' }] });
+  });
+
+  it('fails at once on a chosen refusal, without invoking choose', () => {
+    const r = run({ scripts: { a: { tokens: answer } }, input: { chosen: { kind: 'none', reason: 'no_route' } } });
+    expect(r.actor.getSnapshot().value).toBe('failed');
+    expect(r.actor.getSnapshot().context.failure).toMatchObject({ code: 'no_route', retryable: false });
+    expect(r.chosen).toHaveLength(0);
+  });
+
+  it('invokes choose for the retry after a chosen candidate fails', async () => {
+    const r = run({ scripts: { a: { tokens: answer, failAfter: 0 }, b: { tokens: answer } }, input: { chosen: { kind: 'candidate', candidate: candidate('a') } } });
+    await waitFor(r.actor, (s) => s.status === 'done');
+    expect(r.chosen.map((input) => ({ tried: input.tried, retry: input.retry }))).toEqual([{ tried: ['a'], retry: true }]);
+    expect(r.actor.getSnapshot().output).toMatchObject({ ok: true, servedBy: { deployment: 'b' }, attempts: [{ deployment: 'a' }, { deployment: 'b' }] });
+  });
+});
+
 describe('request machine (simulated clock)', () => {
   it('fails over before the first token without the caller seeing it', async () => {
     const r = run({ scripts: { a: { tokens: answer, failAfter: 0 }, b: { tokens: answer } } });
