@@ -1,5 +1,6 @@
 /**
- * The two actors a request machine invokes, made real: `choose` plans over the fleet's live views,
+ * The two actors a request machine invokes, made real (and `chooseAtOnce`, the first round of
+ * `choose` made before the machine starts): `choose` plans over the fleet's live views,
  * takes from the retry budget, and admits the request on the first candidate with capacity
  * (waiting briefly, by priority, when none has any); `attempt` streams from a vendor adapter,
  * forwards every event, reports the outcome to the deployment's health machine, and releases its
@@ -113,7 +114,13 @@ function preconditions(scope: RequestScope, input: ChooseInput): ChooseOutput | 
  */
 export function chooseAtOnce(scope: RequestScope, request: CanonicalRequest): ChooseOutput | undefined {
   const input: ChooseInput = { request, tried: [], retry: false, resume: false, scope };
-  const round = preconditions(scope, input) ?? chooseRound(scope, input, false);
+  let round: ChooseOutput | Wait;
+  try {
+    round = preconditions(scope, input) ?? chooseRound(scope, input, false);
+  } catch {
+    // A fault of ours: the machine's `choose` meets it again and ends the request `internal`.
+    return undefined;
+  }
   if (round.kind !== 'wait') return round;
   scope.refusedAtOnce = round.refused;
   return undefined;
@@ -143,12 +150,12 @@ export const chooseActor = fromPromise<ChooseOutput, ChooseInput>(async ({ input
   }
 });
 
+type Admitted = { candidate: Candidate; reservation: Reservation } | Refused;
+
 /**
  * Refused: `overShare` when only the tenant's share stood in the way, `tenantBound` when only the
  * tenant (its share, or this node's part of it) did, `elsewhere` when a peer has room.
  */
-type Admitted = { candidate: Candidate; reservation: Reservation } | Refused;
-
 export interface Refused {
   message: string;
   retryAfterMs: number;
