@@ -14,6 +14,7 @@ import * as heldStreamsBench from './held-streams.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as overheadBench from './overhead.bench.js';
+import * as requestPathBench from './request-path.bench.js';
 import * as routingBench from './routing.bench.js';
 
 const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
@@ -26,6 +27,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
   overhead: overheadBench,
+  'request-path': requestPathBench,
   routing: routingBench,
 };
 
