@@ -125,18 +125,24 @@ export async function sendVendorRequest(
   const remaining = options.deadline === undefined ? Infinity : options.deadline - Date.now();
   if (remaining <= 0) throw deadlinePassed(source);
   if (options.signal?.aborted) throw cancelledCall(source);
-  const url = new URL(req.url);
-  const call = new VendorCall(dispatcher, {
-    origin: url.origin,
-    path: url.pathname + url.search,
-    method: req.method ?? 'POST',
-    headers: req.headers,
-    body: req.body ?? null,
-    // Backstops only; our own timers below decide.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
   const state: CallState = { callerAborted: false, timedOut: undefined };
+  let call: VendorCall;
+  try {
+    const url = new URL(req.url);
+    call = new VendorCall(dispatcher, {
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: req.method ?? 'POST',
+      headers: req.headers,
+      body: req.body ?? null,
+      // Backstops only; our own timers below decide.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  } catch (error) {
+    // Rejects only with a VendorError, even for a URL no request could be sent to.
+    throw whyItFailed(source, error, 'headers', state);
+  }
   const onCallerAbort = () => {
     state.callerAborted = true;
     // whyItFailed names the cause from the state; the caller's own reason is not needed for it.

@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { VendorCall } from '../../src/vendors/vendor-call.js';
+import { sendVendorRequest } from '../../src/vendors/http.js';
+import { VendorError } from '../../src/domain/index.js';
+import type { Deployment } from '../../src/config/index.js';
 
 describe('a vendor call', () => {
   let write: (res: ServerResponse) => void = (res) => res.end();
@@ -82,5 +85,12 @@ describe('a vendor call', () => {
     c.abort(new Error('stopped at once'));
     await expect(c.head).rejects.toThrow('stopped at once');
     await expect(c.next()).rejects.toThrow('stopped at once');
+  });
+
+  it('rejects a URL no request could be sent to with a classified VendorError, not a TypeError', async () => {
+    const source = { vendor: 'openai' as const, vendorRegion: 'openai' };
+    const sent = sendVendorRequest(source, dispatcher, { deployment: {} as Deployment }, { url: 'not a url', headers: {} }, Date.now);
+    await expect(sent).rejects.toBeInstanceOf(VendorError);
+    await expect(sent).rejects.toMatchObject({ code: 'vendor_connection', failureClass: 'fault' });
   });
 });
