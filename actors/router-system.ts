@@ -113,6 +113,9 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
   const router = createActor(routerMachine, { input: { config }, ...(deps.clock ? { clock: deps.clock } : {}) }).start();
   router.send({ type: 'ready' });
   const active = new Set<Actor<typeof requestMachine>>();
+  const finished = () => {
+    if (router.getSnapshot().value === 'draining') router.send({ type: 'request.finished' });
+  };
   const random = deps.random ?? Math.random;
 
   function start(request: CanonicalRequest, requestOptions: RequestOptions): RoutedStream {
@@ -186,14 +189,14 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
         complete: () => {
           fleet.capacity.releaseOwner(owner);
           active.delete(requestActor);
-          router.send({ type: 'request.finished' });
+          finished();
           queue.close();
           resolve(requestActor.getSnapshot().output ?? { ok: false, attempts: [], resumed: 0 });
         },
         error: (error) => {
           fleet.capacity.releaseOwner(owner);
           active.delete(requestActor);
-          router.send({ type: 'request.finished' });
+          finished();
           const failure: Failure = { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error), retryable: false };
           queue.push({ type: 'error', error: failure });
           queue.close();
@@ -205,7 +208,6 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
     requestOptions.signal?.addEventListener('abort', onAbort, { once: true });
     void outcome.then(() => requestOptions.signal?.removeEventListener('abort', onAbort));
     active.add(requestActor);
-    router.send({ type: 'request.accepted' });
     requestActor.start();
     if (requestOptions.signal?.aborted) requestActor.send({ type: 'cancel' });
     return Object.assign(queue, { outcome, startedBy: () => startedBy });
@@ -236,7 +238,8 @@ export function createRouterSystem(config: Config, deps: RouterSystemDeps, optio
         if (router.getSnapshot().status === 'done') return resolve();
         router.subscribe({ complete: () => resolve() });
       });
-      router.send({ type: 'drain', graceMs });
+      // The requests in flight are counted here (`active`); the machine hears of each end only while it drains.
+      router.send({ type: 'drain', graceMs, inFlight: active.size });
       await stopped;
     },
     async stop() {

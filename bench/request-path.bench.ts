@@ -1,6 +1,7 @@
 /**
  * Two pieces of a routed request measured alone (issue 12, docs/architecture.md "The hot path"):
- * the request machine with stub actors that answer at once (a delta, usage, the end), and one
+ * the request machine with stub actors that answer at once (a delta, usage, the end), the two
+ * router-machine events a request used to cost (no longer sent unless the node drains), and one
  * vendor call read to its end, through `undici.request` (a Node Readable per body, an AbortSignal
  * per call) and through VendorCall on undici's dispatch API, against a local HTTP server in its
  * own process sending an OpenAI-like stream of 18 events. CPU time of this process per request,
@@ -10,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { createActor, fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import { requestMachine, type AttemptInput, type ChooseInput, type ChooseOutput } from '../machines/request.machine.js';
+import { routerMachine } from '../machines/router.machine.js';
 import { VendorCall } from '../src/vendors/vendor-call.js';
 import { median } from './harness/load.js';
 
@@ -47,6 +49,15 @@ const oneRequest = () =>
     actor.subscribe({ complete: () => resolve() });
     actor.start();
   });
+
+/** What the router machine was told of every request until 2026-12-07: its start and its end. */
+const router = createActor(routerMachine, { input: { config: {} } }).start();
+router.send({ type: 'ready' });
+const acceptAndFinish = () => {
+  router.send({ type: 'request.accepted' });
+  router.send({ type: 'request.finished' });
+  return Promise.resolve();
+};
 
 /** CPU µs per call of `fn` with `concurrency` in flight for `calls` calls. */
 async function cpuPerCall(fn: () => Promise<unknown>, calls: number, concurrency: number): Promise<number> {
@@ -95,6 +106,7 @@ export async function run(): Promise<Row[]> {
     };
     const pieces: [string, () => Promise<unknown>, number][] = [
       ['request machine, stub actors', oneRequest, 20_000],
+      ['router machine, a request accepted and finished', acceptAndFinish, 200_000],
       ['vendor call, undici.request', viaRequest, 20_000],
       ['vendor call, VendorCall (dispatch)', viaDispatch, 20_000],
     ];

@@ -15,7 +15,12 @@ export type RouterEvent =
   | { type: 'ready' }
   | { type: 'request.accepted' }
   | { type: 'request.finished' }
-  | { type: 'drain'; graceMs?: number }
+  /**
+   * `inFlight`: what is in flight as the drain begins, from a system that counts its requests
+   * itself and tells the machine of each one only while it drains (a router node does: two
+   * events per request cost every request for a count only draining reads).
+   */
+  | { type: 'drain'; graceMs?: number; inFlight?: number }
   | { type: 'stop' };
 
 export const routerMachine = setup({
@@ -27,7 +32,10 @@ export const routerMachine = setup({
   actions: {
     accept: assign(({ context }) => ({ inFlight: context.inFlight + 1 })),
     finish: assign(({ context }) => ({ inFlight: Math.max(0, context.inFlight - 1) })),
-    setGrace: assign(({ context, event }) => (event.type === 'drain' && event.graceMs !== undefined ? { graceMs: event.graceMs } : { graceMs: context.graceMs })),
+    setGrace: assign(({ context, event }) => {
+      if (event.type !== 'drain') return {};
+      return { graceMs: event.graceMs ?? context.graceMs, inFlight: event.inFlight ?? context.inFlight };
+    }),
   },
   guards: {
     idle: ({ context }) => context.inFlight === 0,

@@ -28,6 +28,20 @@ describe('router machine', () => {
     expect(s.value).toBe('stopped');
   });
 
+  it('drains from the in-flight count a drain brings, for a system that counts its requests itself', () => {
+    let [s] = initialTransition(routerMachine, { config: 'v1' });
+    [s] = transition(routerMachine, s, { type: 'ready' });
+    [s] = transition(routerMachine, s, { type: 'drain', inFlight: 2 });
+    expect(s.value).toBe('draining');
+    expect(s.context.inFlight).toBe(2);
+    [s] = transition(routerMachine, s, { type: 'request.finished' });
+    expect(s.value).toBe('draining');
+    [s] = transition(routerMachine, s, { type: 'request.finished' });
+    expect(s.value).toBe('stopped');
+    const [idle] = transition(routerMachine, transition(routerMachine, initialTransition(routerMachine, { config: 'v1' })[0], { type: 'ready' })[0], { type: 'drain', inFlight: 0 });
+    expect(idle.value).toBe('stopped');
+  });
+
   it('stops draining at the end of the grace period, whatever is still in flight', () => {
     const clock = new SimulatedClock();
     const actor = createActor(routerMachine, { input: { config: 'v1', graceMs: 1000 }, clock }).start();
