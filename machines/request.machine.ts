@@ -1,7 +1,8 @@
 /**
  * One request, from choice to its one terminal event: choose (or start from a choice already made)
- * → connect (admitted, waiting for the first token) → stream → done or failed. Pure: the vendor call, the choice of deployment and the
- * clock are provided by actors/, so every path here runs under a simulated clock in tests.
+ * → connect (admitted, waiting for the first token) → stream → done or failed. Pure: the vendor
+ * call, the choice of deployment and the clock are provided by actors/, so every path here runs
+ * under a simulated clock in tests.
  *
  * Before the first delivered token, a failure fails over to the next candidate without the caller
  * noticing. After it, a stream on a deployment that takes an assistant prefill resumes elsewhere
