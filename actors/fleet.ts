@@ -12,7 +12,7 @@ import type { Config, Deployment } from '../src/config/index.js';
 import { worseHealth, type Vendor } from '../src/domain/index.js';
 import type { DeploymentView, HealthState } from '../src/routing/index.js';
 import { percentile } from '../machines/estimators.js';
-import { healthMachine, type HealthEvent, type HealthPolicy } from '../machines/health.machine.js';
+import { healthMachine, type HealthEvent, type HealthPolicy, type SuccessSample } from '../machines/health.machine.js';
 import type { DeploymentDigest, Digest, WindowCounts } from '../src/transport/gossip-schema.js';
 import { digestOf, stateOf, type HealthActor } from './fleet-digest.js';
 import { viewOf } from './fleet-view.js';
@@ -47,6 +47,8 @@ export class Fleet {
   private peerDeployments = new Map<string, PeerDeployment>();
   /** The peer counts each actor was last sent, so an unchanged sum sends nothing. */
   private readonly sentPeerCounts = new Map<HealthActor, PeerCounts>();
+  /** Successes heard this turn, per healthy actor: sent as one `outcome.successes` (sendHeldSuccesses). */
+  private readonly heldSuccesses = new Map<HealthActor, SuccessSample[]>();
   /** Vendor-regions this node cannot call (credentials missing here), with why. */
   private readonly unusable = new Map<string, string>();
   private readonly unusableListeners = new Set<(vendorRegion: string) => void>();
@@ -96,12 +98,12 @@ export class Fleet {
     if (!entry) return;
     const region = this.vendorRegions.get(entry.deployment.vendorRegion);
     if (event.type === 'outcome.success') {
-      entry.actor.send(event);
-      region?.send(event);
+      this.success(entry.actor, event);
+      if (region) this.success(region, event);
     } else if (scope === 'vendor_region') this.sendToVendorRegion(entry.deployment.vendorRegion, event);
     else {
       this.noteThrottle(deploymentId, entry.actor, event);
-      entry.actor.send(event);
+      this.send(entry.actor, event);
     }
   }
 
@@ -109,8 +111,42 @@ export class Fleet {
     const region = this.vendorRegions.get(vendorRegion);
     if (!region) return;
     this.noteThrottle(vendorRegion, region, event);
-    region.send(event);
+    this.send(region, event);
   }
+
+  /**
+   * Two successes a request, each an xstate event with its snapshot and context copy, were a good
+   * part of a busy node's work (issue 12). A healthy actor's success changes nothing but the
+   * record, so those wait for the end of the turn and go as one event; a success that may close
+   * a breaker (degraded, half-open, a probe) goes at once.
+   */
+  private success(actor: HealthActor, event: Extract<HealthEvent, { type: 'outcome.success' }>): void {
+    if (event.probe || actor.getSnapshot().value !== 'healthy') return this.send(actor, event);
+    let held = this.heldSuccesses.get(actor);
+    if (!held) {
+      if (this.heldSuccesses.size === 0) setImmediate(this.sendHeldSuccesses);
+      this.heldSuccesses.set(actor, (held = []));
+    }
+    held.push({ at: event.at, ttftMs: event.ttftMs, tokensPerSecond: event.tokensPerSecond });
+  }
+
+  /** Every other event waits for the successes before it: the machine hears them in order, still healthy. */
+  private send(actor: HealthActor, event: HealthEvent): void {
+    this.sendHeldSuccesses();
+    actor.send(event);
+  }
+
+  /**
+   * Sends the successes held this turn. Routing reads (view, views, p95TtftMs) do not wait for
+   * it: each request reads them, and would send every success alone again; a record at most one
+   * turn old routes as well. Counts and digests, which peers and operators read, send them first.
+   */
+  readonly sendHeldSuccesses = (): void => {
+    if (this.heldSuccesses.size === 0) return;
+    const held = [...this.heldSuccesses];
+    this.heldSuccesses.clear();
+    for (const [actor, samples] of held) actor.send({ type: 'outcome.successes', samples });
+  };
 
   private noteThrottle(id: string, actor: HealthActor, event: HealthEvent): void {
     if (event.type !== 'outcome.failure' || event.failureClass !== 'capacity') return;
@@ -124,9 +160,9 @@ export class Fleet {
     const entry = this.deployments.get(deploymentId);
     if (!entry) return;
     const at = this.now();
-    if (entry.actor.getSnapshot().value === 'halfOpen') entry.actor.send({ type: 'probe.taken', at });
+    if (entry.actor.getSnapshot().value === 'halfOpen') this.send(entry.actor, { type: 'probe.taken', at });
     const region = this.vendorRegions.get(entry.deployment.vendorRegion);
-    if (region?.getSnapshot().value === 'halfOpen') region.send({ type: 'probe.taken', at });
+    if (region?.getSnapshot().value === 'halfOpen') this.send(region, { type: 'probe.taken', at });
   }
 
   /**
@@ -213,6 +249,7 @@ export class Fleet {
   counts(deploymentId: string): { local: WindowCounts; peers: PeerCounts } | undefined {
     const entry = this.deployments.get(deploymentId);
     if (!entry) return undefined;
+    this.sendHeldSuccesses();
     const context = entry.actor.getSnapshot().context;
     return { local: windowCounts(context.outcomes, this.throttles.get(deploymentId) ?? [], this.now(), context.policy.windowMs), peers: context.peers };
   }
@@ -248,6 +285,7 @@ export class Fleet {
     this.nodeId = nodeId;
     const region = this.vendorRegions.get(vendorRegion);
     if (!region || this.unusable.has(vendorRegion)) return undefined;
+    this.sendHeldSuccesses();
     const deployments = [...this.deployments.values()].filter((e) => e.deployment.vendorRegion === vendorRegion);
     return digestOf({ nodeId, seq, now: this.now(), vendorRegion, region, deployments, capacity: this.capacity, throttles: this.throttles });
   }
@@ -299,11 +337,11 @@ export class Fleet {
     const at = this.now();
     if (verdict.opened && !heard.has(`${node}:opened@${verdict.opened.at}`)) {
       heard.add(`${node}:opened@${verdict.opened.at}`);
-      actor.send({ type: 'peer.opened', at, persistent: verdict.opened.reason === 'persistent' });
+      this.send(actor, { type: 'peer.opened', at, persistent: verdict.opened.reason === 'persistent' });
     }
     if (verdict.recovered && !heard.has(`${node}:recovered@${verdict.recovered.at}`)) {
       heard.add(`${node}:recovered@${verdict.recovered.at}`);
-      actor.send({ type: 'peer.recovered', at });
+      this.send(actor, { type: 'peer.recovered', at });
     }
     // Bounded: a verdict older than the peer's latest few is never sent again.
     if (heard.size > 64) this.heardVerdicts.set(id, new Set([...heard].slice(-32)));
@@ -312,7 +350,7 @@ export class Fleet {
   private sendPeerCounts(actor: HealthActor, counts: PeerCounts): void {
     if (samePeerCounts(this.sentPeerCounts.get(actor) ?? NO_PEER_COUNTS, counts)) return;
     this.sentPeerCounts.set(actor, counts);
-    actor.send({ type: 'peer.counts', requests: counts.requests, faults: counts.faults });
+    this.send(actor, { type: 'peer.counts', requests: counts.requests, faults: counts.faults });
   }
 
   /** Every vendor-region's state, and every deployment's as routing sees it (the worse of it and its vendor-region). */
@@ -324,6 +362,7 @@ export class Fleet {
   }
 
   stop(): void {
+    this.sendHeldSuccesses();
     for (const actor of this.vendorRegions.values()) actor.stop();
     for (const { actor } of this.deployments.values()) actor.stop();
   }

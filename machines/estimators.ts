@@ -43,8 +43,14 @@ export const RECENT_SAMPLES = 64;
 
 /** Keeps the last RECENT_SAMPLES values; enough for a p95 that follows change. One new array per sample. */
 export function pushSample(samples: readonly number[], sample: number): number[] {
-  const next = samples.slice(samples.length - Math.min(samples.length, RECENT_SAMPLES - 1));
-  next.push(sample);
+  return pushSamples(samples, [sample]);
+}
+
+/** Several samples at once, in order: one new array for them all. */
+export function pushSamples(samples: readonly number[], added: readonly number[]): number[] {
+  const kept = Math.max(0, Math.min(samples.length, RECENT_SAMPLES - added.length));
+  const next = samples.slice(samples.length - kept);
+  for (const sample of added.length > RECENT_SAMPLES ? added.slice(-RECENT_SAMPLES) : added) next.push(sample);
   return next;
 }
 

@@ -15,7 +15,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { FailureClass } from '../src/domain/index.js';
-import { emptyEwma, observeAverage, observeEwma, pushSample, type PeakEwma } from './estimators.js';
+import { emptyEwma, observeAverage, observeEwma, pushSamples, type PeakEwma } from './estimators.js';
 import { countOutcomes, emptyWindow, recordOutcome, type OutcomeWindow } from './outcome-window.js';
 
 export interface HealthPolicy {
@@ -113,8 +113,21 @@ export interface Breaker {
 /** `consecutive` and `persistent` are strong evidence a peer acts on; `rate` peers see in the counts themselves. */
 export type OpenReason = 'consecutive' | 'persistent' | 'rate' | 'peer' | 'admin';
 
+/** What one successful answer teaches: when it ended, and how fast it was. */
+export interface SuccessSample {
+  at: number;
+  ttftMs?: number | undefined;
+  tokensPerSecond?: number | undefined;
+}
+
 export type HealthEvent =
-  | { type: 'outcome.success'; at: number; ttftMs?: number | undefined; tokensPerSecond?: number | undefined; probe?: boolean }
+  | ({ type: 'outcome.success'; probe?: boolean } & SuccessSample)
+  /**
+   * The successes one turn of the event loop heard, in order: what as many `outcome.success`
+   * would record, for one event. Sent only while the machine is healthy, where a success changes
+   * nothing but the record (actors/fleet.ts); a success that may change the state goes alone.
+   */
+  | { type: 'outcome.successes'; samples: readonly SuccessSample[] }
   | {
       type: 'outcome.failure';
       at: number;
@@ -142,6 +155,23 @@ export interface HealthInput {
   policy?: Partial<HealthPolicy>;
   seed?: number;
   now?: number;
+}
+
+/** The record after some successes: the window, the latency estimates, and the run of faults they end. */
+function withSuccesses(context: HealthContext, samples: readonly SuccessSample[]): Partial<HealthContext> {
+  let { now, outcomes, ttft, ttftSamples, tokensPerSecond } = context;
+  const ttfts: number[] = [];
+  for (const sample of samples) {
+    now = Math.max(now, sample.at);
+    outcomes = recordOutcome(outcomes, sample.at, false);
+    if (sample.ttftMs !== undefined) {
+      ttft = observeEwma(ttft, sample.ttftMs, sample.at);
+      ttfts.push(sample.ttftMs);
+    }
+    if (sample.tokensPerSecond !== undefined) tokensPerSecond = observeAverage(tokensPerSecond, sample.tokensPerSecond);
+  }
+  if (ttfts.length > 0) ttftSamples = pushSamples(ttftSamples, ttfts);
+  return { now, consecutiveFaults: 0, outcomes, ttft, ttftSamples, tokensPerSecond };
 }
 
 /** The next value of a tiny LCG and a uniform draw in [0, 1) from it: jitter without Math.random. */
@@ -185,18 +215,8 @@ export const healthMachine = setup({
   actions: {
     record: assign(({ context, event }) => {
       if (event.type !== 'outcome.success' && event.type !== 'outcome.failure') return {};
-      const now = Math.max(context.now, event.at);
-      const base = { now };
-      if (event.type === 'outcome.success') {
-        return {
-          ...base,
-          consecutiveFaults: 0,
-          outcomes: recordOutcome(context.outcomes, event.at, false),
-          ttft: event.ttftMs === undefined ? context.ttft : observeEwma(context.ttft, event.ttftMs, event.at),
-          ttftSamples: event.ttftMs === undefined ? context.ttftSamples : pushSample(context.ttftSamples, event.ttftMs),
-          tokensPerSecond: event.tokensPerSecond === undefined ? context.tokensPerSecond : observeAverage(context.tokensPerSecond, event.tokensPerSecond),
-        };
-      }
+      if (event.type === 'outcome.success') return withSuccesses(context, [event]);
+      const base = { now: Math.max(context.now, event.at) };
       // Neither the caller's mistakes nor our own configuration say anything about the vendor.
       if (event.failureClass === 'caller' || event.failureClass === 'config') return base;
       if (event.failureClass === 'capacity') {
@@ -213,6 +233,7 @@ export const healthMachine = setup({
         ttft: observeEwma(context.ttft, Math.min(MAX_FAULT_PENALTY_MS, Math.max(2 * (context.ttft.value ?? 0), FAULT_PENALTY_MS)), event.at),
       };
     }),
+    recordSuccesses: assign(({ context, event }) => (event.type === 'outcome.successes' ? withSuccesses(context, event.samples) : {})),
     tick: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),
     open: assign(({ context, event }) => {
       const persistent = isPersistent(event);
@@ -309,6 +330,7 @@ export const healthMachine = setup({
         'peer.opened': { target: 'open', actions: ['tick', 'open'] },
         'outcome.crawl': { target: 'degraded', actions: 'tick' },
         'outcome.success': { actions: 'record' },
+        'outcome.successes': { actions: 'recordSuccesses' },
         'outcome.failure': [
           { guard: 'isPersistentFault', target: 'open', actions: ['record', 'open'] },
           { actions: 'record', target: 'judging' },

@@ -23,4 +23,34 @@ describe('fleet', () => {
     expect(seeded[0]).toBe(seeded[1]);
     expect(fresh.every((at) => at > now())).toBe(true);
   });
+
+  it("a healthy deployment's successes reach its machine in order, before any later event and any read", async () => {
+    const config = await seedConfig();
+    let t = 1_000_000;
+    const fleet = new Fleet(config, { now: () => t, seed: 3, policy: { consecutiveFaults: 3 } });
+    const success = (ttftMs: number) => fleet.report(X, { type: 'outcome.success', at: t++, ttftMs });
+    const fault = () => fleet.report(X, { type: 'outcome.failure', at: t++, failureClass: 'fault', code: 'vendor_overloaded' });
+    success(100);
+    success(300);
+    // Counts, as peers and operators read them, see both though the turn has not ended; routing
+    // reads (p95) may lag the turn, and see them once counts sent them.
+    expect(fleet.counts(X)?.local.requests).toBe(2);
+    expect(fleet.p95TtftMs(X)).toBe(300);
+    // Two faults, a success, two faults: the success ended the run, so three in a row never happened.
+    fault();
+    fault();
+    success(100);
+    fault();
+    fault();
+    expect(fleet.state(X)).not.toBe('open');
+    fault();
+    expect(fleet.state(X)).toBe('open');
+    // Left alone, held successes go out as the turn ends: the routing read that does not send them sees them after it.
+    const other = 'gpt-4.1@openai';
+    fleet.report(other, { type: 'outcome.success', at: t++, ttftMs: 70 });
+    expect(fleet.p95TtftMs(other)).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fleet.p95TtftMs(other)).toBe(70);
+    fleet.stop();
+  });
 });

@@ -1,5 +1,6 @@
 import { SimulatedClock, createActor, initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { healthMachine, faultRate, type HealthEvent } from '../../machines/health.machine.js';
 
 const policy = { baseOpenMs: 1000, maxOpenMs: 8000, jitter: 0, probes: 2, rampMs: 5000, minVolume: 10 };
@@ -116,6 +117,28 @@ describe('health machine (pure transitions)', () => {
     expect(snapshot.context.ttft.value).toBeGreaterThan(300);
     expect(snapshot.context.ttft.value).toBeLessThan(400);
     expect(snapshot.context.ttftSamples).toEqual([100, 400, 100]);
+  });
+
+  it('a batch of successes records exactly what as many single successes would', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 60_000 }), ttftMs: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }), tokensPerSecond: fc.option(fc.integer({ min: 1, max: 500 }), { nil: undefined }) }), { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 0, max: 70 }),
+        (samples, split) => {
+          // Whatever came before (here a fault and some successes), the batch continues from it.
+          const before = [fault(0), ...samples.slice(0, split).map((s) => ({ type: 'outcome.success' as const, ...s }))];
+          const rest = samples.slice(split);
+          const singles = run([...before, ...rest.map((s) => ({ type: 'outcome.success' as const, ...s }))]);
+          const batched = run(rest.length > 0 ? [...before, { type: 'outcome.successes', samples: rest }] : before);
+          expect(batched.value).toBe(singles.value);
+          expect(batched.context).toEqual(singles.context);
+        },
+      ),
+    );
+    // Not vacuous: the batch moved the record on.
+    const batched = run([{ type: 'outcome.successes', samples: [{ at: 5, ttftMs: 120 }, { at: 6, ttftMs: 80 }] }]);
+    expect(batched.context.ttftSamples).toEqual([120, 80]);
+    expect(batched.context.now).toBe(6);
   });
 
   it('drains and undrains on an operator command, coming back with a slow start', () => {
