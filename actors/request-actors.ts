@@ -10,7 +10,7 @@
 import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
 import { estimatedTokens, type AdmitResult, type Reservation, type TenantLimits } from '../src/capacity/index.js';
-import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority } from '../src/domain/index.js';
+import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority, type Usage } from '../src/domain/index.js';
 import { planRequest, resolveRoute, type Candidate, type DeploymentView } from '../src/routing/index.js';
 import { STOPPED, type VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
@@ -233,6 +233,7 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
       // request is admitted, not when this stream ends.
       fleet.capacity.heard(deployment.id, stream.metrics.capacity);
       const used = { input: 0, output: 0 };
+      let usage: Partial<Usage> | undefined;
       const crawl = new CrawlGuard(fleet.view(deployment.id)?.tokensPerSecond, scope.config.crawlGuard, fleet.now);
       let crawlReported = false;
       for await (const event of stream) {
@@ -252,6 +253,9 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
         if (event.type === 'usage') {
           used.input = event.usage.inputTokens ?? used.input;
           used.output = event.usage.outputTokens ?? used.output;
+          // Told with the next event, which every stream has (its end at the latest).
+          usage = usage ? { ...usage, ...event.usage } : event.usage;
+          continue;
         }
         // The end may stop this attempt (and release it) before the loop goes on: settle first.
         if (event.type === 'end') {
@@ -259,7 +263,9 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
           fleet.capacity.settle(reservation, used.input + used.output);
         }
         // The vendor's own `start` changes nothing in the request machine, which makes the caller's.
-        if (event.type !== 'start') sendBack({ type: 'attempt.event', attemptId: input.attemptId, event });
+        if (event.type === 'start') continue;
+        sendBack(usage ? { type: 'attempt.event', attemptId: input.attemptId, event, usage } : { type: 'attempt.event', attemptId: input.attemptId, event });
+        usage = undefined;
       }
       const metrics = stream.metrics;
       fleet.report(deployment.id, { type: 'outcome.success', at: fleet.now(), ttftMs: metrics.timeToFirstTokenMs, tokensPerSecond: metrics.tokensPerSecond });

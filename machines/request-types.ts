@@ -58,7 +58,11 @@ export interface AttemptError {
 }
 
 export type AttemptEvent =
-  | { type: 'attempt.event'; attemptId: string; event: StreamEvent }
+  /**
+   * `usage`: what the vendor reported since the attempt's last event, folded into this one by the
+   * attempt (a `usage` event of its own is one more event through the machine per request).
+   */
+  | { type: 'attempt.event'; attemptId: string; event: StreamEvent; usage?: Partial<Usage> | undefined }
   | { type: 'attempt.failed'; attemptId: string; error: AttemptError };
 
 export type RequestEvent = AttemptEvent | { type: 'cancel' };

@@ -117,17 +117,20 @@ export const requestMachine = setup({
     forward: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'attempt.event') return;
       const e = event.event;
+      // Usage comes as an event of its own or folded into the next one; it is told at the end.
+      const heard = e.type === 'usage' ? e.usage : event.usage;
+      const usage = heard ? { ...context.usage, ...heard } : context.usage;
       if (e.type === 'start' || e.type === 'usage') {
-        if (e.type === 'usage') enqueue.assign({ usage: { ...context.usage, ...e.usage } });
+        if (heard) enqueue.assign({ usage });
         return;
       }
       if (e.type === 'end') {
         if (!context.started) enqueue.emit(startOut(context));
-        if (context.usage.inputTokens !== undefined || context.usage.outputTokens !== undefined) {
-          enqueue.emit({ type: 'out', event: { type: 'usage', usage: context.usage } });
+        if (usage.inputTokens !== undefined || usage.outputTokens !== undefined) {
+          enqueue.emit({ type: 'out', event: { type: 'usage', usage } });
         }
         enqueue.emit({ type: 'out', event: e });
-        enqueue.assign({ started: true });
+        enqueue.assign({ started: true, usage });
         return;
       }
       if (e.type === 'delta') {
@@ -135,6 +138,7 @@ export const requestMachine = setup({
         enqueue.emit({ type: 'out', event: e });
         enqueue.assign({
           started: true,
+          usage,
           delivered: e.delta.type === 'text' ? context.delivered + e.delta.text : context.delivered,
           deliveredToolCall: context.deliveredToolCall || e.delta.type === 'tool_call',
         });

@@ -52,6 +52,35 @@ describe('request machine (pure transitions)', () => {
     expect(s.value).toBe('done');
   });
 
+  it('tells usage at the end, whether it came alone or folded into the events after it', () => {
+    const ends = (events: Parameters<typeof transition<typeof requestMachine>>[2][]) => {
+      const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
+      let [s] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'candidate', candidate: candidate('a') }, actorId: 'choose' } as never);
+      const emitted: unknown[] = [];
+      for (const event of events) {
+        let actions;
+        [s, actions] = transition(requestMachine, s, event);
+        // Emitted events are executable actions of their own; the types only name the machine's.
+        for (const a of actions as { type: string; params?: unknown }[]) if (a.type === 'xstate.emit') emitted.push((a.params as { event: { event: StreamEvent } }).event.event);
+      }
+      return { value: s.value, usage: emitted.filter((e) => (e as StreamEvent).type === 'usage') };
+    };
+    const delta = { type: 'delta', index: 0, delta: { type: 'text', text: 'Hi' } } as const;
+    const end = { type: 'end', stopReason: 'end_turn' } as const;
+    const alone = ends([
+      { type: 'attempt.event', attemptId: 'attempt-1', event: { type: 'usage', usage: { inputTokens: 3 } } },
+      { type: 'attempt.event', attemptId: 'attempt-1', event: delta },
+      { type: 'attempt.event', attemptId: 'attempt-1', event: { type: 'usage', usage: { outputTokens: 5 } } },
+      { type: 'attempt.event', attemptId: 'attempt-1', event: end },
+    ]);
+    const folded = ends([
+      { type: 'attempt.event', attemptId: 'attempt-1', event: delta, usage: { inputTokens: 3 } },
+      { type: 'attempt.event', attemptId: 'attempt-1', event: end, usage: { outputTokens: 5 } },
+    ]);
+    expect(alone).toEqual({ value: 'done', usage: [{ type: 'usage', usage: { inputTokens: 3, outputTokens: 5 } }] });
+    expect(folded).toEqual(alone);
+  });
+
   it('ignores events from attempts that are no longer live', () => {
     const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
     let [s] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'candidate', candidate: candidate('a') }, actorId: 'choose' } as never);
