@@ -10,7 +10,7 @@ import { createActor, type ActorOptions } from 'xstate';
 import { CapacityLedger, SHARED_POOL, type CapacityOptions, type PeerReport } from '../src/capacity/index.js';
 import type { Config, Deployment } from '../src/config/index.js';
 import { worseHealth, type Vendor } from '../src/domain/index.js';
-import type { DeploymentView, HealthState } from '../src/routing/index.js';
+import type { DeploymentView, HealthState, ViewLookup } from '../src/routing/index.js';
 import { percentile } from '../machines/estimators.js';
 import { healthMachine, type HealthEvent, type HealthPolicy, type SuccessSample } from '../machines/health.machine.js';
 import type { DeploymentDigest, Digest, WindowCounts } from '../src/transport/gossip-schema.js';
@@ -217,6 +217,22 @@ export class Fleet {
   probes(actorId: string, vendorRegion: string): boolean {
     const peers = this.peersByVendorRegion.get(vendorRegion);
     return !peers || peers.size === 0 || electedProber(actorId, this.nodeId, peers) === this.nodeId;
+  }
+
+  /**
+   * Views made as routing asks for them, each at most once: a request pays for the deployments
+   * its routes name, not for every deployment of the fleet (all of them, per request, before).
+   */
+  viewLookup(): ViewLookup {
+    const made = new Map<string, DeploymentView | undefined>();
+    return {
+      get: (id) => {
+        if (made.has(id)) return made.get(id);
+        const view = this.view(id);
+        made.set(id, view);
+        return view;
+      },
+    };
   }
 
   views(): Map<string, DeploymentView> {

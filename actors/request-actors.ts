@@ -11,7 +11,7 @@ import { fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { Config } from '../src/config/index.js';
 import { estimatedTokens, type AdmitResult, type Reservation, type TenantLimits } from '../src/capacity/index.js';
 import { CredentialsMissingError, ErrorCode, InvalidRequestError, VendorError, type CanonicalRequest, type Priority, type Usage } from '../src/domain/index.js';
-import { planRequest, resolveRoute, type Candidate, type DeploymentView } from '../src/routing/index.js';
+import { planRequest, resolveRoute, type Candidate, type ViewLookup } from '../src/routing/index.js';
 import { STOPPED, type VendorAdapter } from '../src/vendors/index.js';
 import type { AttemptError, AttemptInput, ChooseInput, ChooseOutput } from '../machines/request.machine.js';
 import type { CapacityQueue } from './capacity-queue.js';
@@ -68,7 +68,7 @@ type Wait = { kind: 'wait'; refused: Refused };
 function chooseRound(scope: RequestScope, input: ChooseInput, again: boolean): ChooseOutput | Wait {
   const { config, fleet } = scope;
   const model = input.request.model;
-  const views = fleet.views();
+  const views = fleet.viewLookup();
   let plan = planRequest(model, {
     views,
     now: fleet.now(),
@@ -171,7 +171,7 @@ export interface Refused {
  * skipped (never sent a request its vendor would refuse) and the next, a spill or the fallback
  * model, takes it. A deployment whose vendor asked us to wait is skipped until its retry-after.
  */
-function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: ReadonlyMap<string, DeploymentView>, tokens: number, again: boolean, handBack: boolean): Admitted {
+function admitFirst(scope: RequestScope, plan: readonly Candidate[], views: ViewLookup, tokens: number, again: boolean, handBack: boolean): Admitted {
   const { fleet } = scope;
   const now = fleet.now();
   let retryAfterMs = Infinity;

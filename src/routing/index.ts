@@ -7,5 +7,5 @@ export { crossModelFallbacks, environmentsOf, resolveRoute, writtenUseCases } fr
 export { planRequest } from './plan.js';
 export type { Candidate, PlanContext } from './plan.js';
 export { HEALTH_STATES, hasCapacity, isAvailable } from './view.js';
-export type { DeploymentView, HealthState } from './view.js';
+export type { DeploymentView, HealthState, ViewLookup } from './view.js';
 export { PRIOR_TOKENS_PER_SECOND, PRIOR_TTFT_MS, predictedLatencyMs } from './latency.js';

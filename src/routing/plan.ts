@@ -6,7 +6,7 @@
 import { deploymentId, type DeploymentId } from '../domain/index.js';
 import type { RouteNode } from '../config/index.js';
 import { predictedLatencyMs } from './latency.js';
-import { hasCapacity, isAvailable, type DeploymentView } from './view.js';
+import { hasCapacity, isAvailable, type DeploymentView, type ViewLookup } from './view.js';
 
 export interface Candidate {
   deployment: DeploymentId;
@@ -17,7 +17,8 @@ export interface Candidate {
 }
 
 export interface PlanContext {
-  views: ReadonlyMap<string, DeploymentView>;
+  /** Asked only for the deployments the routes name. */
+  views: ViewLookup;
   now: number;
   /** Seeded in tests, so every choice is reproducible. */
   random: () => number;

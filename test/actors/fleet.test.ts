@@ -1,6 +1,7 @@
 /** The fleet's health actors on their own: no NATS, a fixed clock. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Fleet } from '../../actors/fleet.js';
+import { planRequest, resolveRoute } from '../../src/routing/index.js';
 import { seedConfig } from '../helpers/simulator.js';
 
 const X = 'claude-sonnet-4@anthropic';
@@ -51,6 +52,27 @@ describe('fleet', () => {
     expect(fleet.p95TtftMs(other)).toBeUndefined();
     await new Promise((resolve) => setImmediate(resolve));
     expect(fleet.p95TtftMs(other)).toBe(70);
+    fleet.stop();
+  });
+
+  it("routing makes the views a request's routes name, each once, not the whole fleet's", async () => {
+    const config = await seedConfig();
+    const fleet = new Fleet(config, { now: () => 1_000_000, seed: 1 });
+    const made = vi.spyOn(fleet, 'view');
+    const plan = planRequest('gpt-4.1', {
+      views: fleet.viewLookup(),
+      now: 1_000_000,
+      random: () => 0.5,
+      excluded: new Set(),
+      expectedOutputTokens: 100,
+      routeOf: (model) => resolveRoute(config, model, 'us_prod', 'otherwise'),
+      fallbackOf: (model) => config.models[model]?.fallback,
+    });
+    expect(plan.map((c) => c.deployment).sort()).toEqual(['gpt-4.1@azure/eastus', 'gpt-4.1@openai']);
+    const asked = made.mock.calls.map(([id]) => id);
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(asked.sort()).toEqual(['gpt-4.1@azure/eastus', 'gpt-4.1@openai']);
+    expect(fleet.views().size).toBeGreaterThan(asked.length);
     fleet.stop();
   });
 });
