@@ -244,6 +244,11 @@ export class Fleet {
     return views;
   }
 
+  /** A deployment's usual output pace (tokens/s), what the crawl guard compares a stream with; no whole view for one number. */
+  tokensPerSecond(deploymentId: string): number | undefined {
+    return this.deployments.get(deploymentId)?.actor.getSnapshot().context.tokensPerSecond;
+  }
+
   /** Recent p95 time to first token of a deployment; hedges start after it. */
   p95TtftMs(deploymentId: string): number | undefined {
     const entry = this.deployments.get(deploymentId);

@@ -234,7 +234,7 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
       fleet.capacity.heard(deployment.id, stream.metrics.capacity);
       const used = { input: 0, output: 0 };
       let usage: Partial<Usage> | undefined;
-      const crawl = new CrawlGuard(fleet.view(deployment.id)?.tokensPerSecond, scope.config.crawlGuard, fleet.now);
+      const crawl = new CrawlGuard(fleet.tokensPerSecond(deployment.id), scope.config.crawlGuard, fleet.now);
       let crawlReported = false;
       for await (const event of stream) {
         const crawling = crawlReported ? undefined : crawl.observe(event);
