@@ -13,6 +13,7 @@ import * as healthWindowBench from './health-window.bench.js';
 import * as heldStreamsBench from './held-streams.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
+import * as natsFloorBench from './nats-floor.bench.js';
 import * as overheadBench from './overhead.bench.js';
 import * as requestPathBench from './request-path.bench.js';
 import * as routingBench from './routing.bench.js';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   'held-streams': heldStreamsBench,
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
+  'nats-floor': natsFloorBench,
   overhead: overheadBench,
   'request-path': requestPathBench,
   routing: routingBench,
