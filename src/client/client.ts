@@ -180,13 +180,16 @@ class Client implements SwitchyardClient {
             // The events are whole without servedBy, so only `result` reports the node's slip.
             if (item.servedBy) settle?.resolve({ servedBy: item.servedBy, requestId: item.requestId });
             else settle?.reject(new ClientError('router_protocol', `request ${item.requestId}: the end event carries no servedBy`, { retryable: false }));
+            settle = undefined;
           }
           yield item.event;
         }
       } catch (err) {
         settle?.reject(err);
+        settle = undefined;
         throw err;
       } finally {
+        // Only a stream left early is still unsettled here: no error is made for one that ended.
         settle?.reject(cancelledError(undefined, 'the stream was left before its end'));
       }
     }
