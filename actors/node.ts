@@ -269,17 +269,17 @@ export function startRouterNode(options: RouterNodeOptions): RouterNode {
           if (event.type === 'error') continue;
           if (event.type === 'end') {
             const result = await stream.outcome;
-            replies.send({ kind: 'event', event, ...(result.servedBy ? { servedBy: { ...result.servedBy, attempts: result.attempts.length, resumed: result.resumed } } : {}) });
+            replies.send({ kind: 'event', event, ...(result.servedBy ? { servedBy: Object.assign({}, result.servedBy, { attempts: result.attempts.length, resumed: result.resumed }) } : {}) });
           } else if (event.type === 'start') {
             const by = stream.startedBy();
-            replies.send({ kind: 'event', event, ...(by ? { servedBy: { ...by, resumed: 0 } } : {}) });
+            replies.send({ kind: 'event', event, ...(by ? { servedBy: Object.assign({}, by, { resumed: 0 }) } : {}) });
           } else replies.send({ kind: 'event', event });
         }
         const result = await stream.outcome;
         if (!result.ok) fail(result.failure ?? { code: ErrorCode.Internal, message: 'the request ended without an answer', retryable: false });
       } else {
         const result = await system.complete(request, requestOptions);
-        replies.send({ kind: 'result', response: result.response, servedBy: { ...result.servedBy, attempts: result.attempts, resumed: result.resumed } });
+        replies.send({ kind: 'result', response: result.response, servedBy: Object.assign({}, result.servedBy, { attempts: result.attempts, resumed: result.resumed }) });
       }
     } catch (error) {
       fail(replyError(error));

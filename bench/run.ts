@@ -14,6 +14,7 @@ import * as heldStreamsBench from './held-streams.bench.js';
 import * as hedgingBench from './hedging.bench.js';
 import * as hostileBusBench from './hostile-bus.bench.js';
 import * as natsFloorBench from './nats-floor.bench.js';
+import * as objectCopiesBench from './object-copies.bench.js';
 import * as overheadBench from './overhead.bench.js';
 import * as requestPathBench from './request-path.bench.js';
 import * as routingBench from './routing.bench.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, { run: () => Promise<object[]> }> = {
   hedging: hedgingBench,
   'hostile-bus': hostileBusBench,
   'nats-floor': natsFloorBench,
+  'object-copies': objectCopiesBench,
   overhead: overheadBench,
   'request-path': requestPathBench,
   routing: routingBench,

@@ -119,7 +119,7 @@ export const requestMachine = setup({
       const e = event.event;
       // Usage comes as an event of its own or folded into the next one; it is told at the end.
       const heard = e.type === 'usage' ? e.usage : event.usage;
-      const usage = heard ? { ...context.usage, ...heard } : context.usage;
+      const usage = heard ? Object.assign({}, context.usage, heard) : context.usage;
       if (e.type === 'start' || e.type === 'usage') {
         if (heard) enqueue.assign({ usage });
         return;

@@ -56,10 +56,10 @@ export function parseMessages(json: unknown): ParsedCall | Problem {
 function messagesAnswer(requestId: string): AnswerShape {
   const id = `msg_${requestId.replace(/-/g, '')}`;
   return {
-    whole: (response: CanonicalResponse, servedBy: ServedBy) => toAnthropicResponse({ ...response, id }, servedBy.model),
+    whole: (response: CanonicalResponse, servedBy: ServedBy) => toAnthropicResponse(Object.assign({}, response, { id }), servedBy.model),
     encoder: () => {
       const encoder = new AnthropicStreamEncoder();
-      return (event) => encoder.encode(event.type === 'start' ? { ...event, id } : event).map((frame) => formatSse(frame.event, frame.data));
+      return (event) => encoder.encode(event.type === 'start' ? Object.assign({}, event, { id }) : event).map((frame) => formatSse(frame.event, frame.data));
     },
   };
 }

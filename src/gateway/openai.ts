@@ -55,7 +55,7 @@ function chatAnswer(includeUsage: boolean): (requestId: string) => AnswerShape {
   return (requestId) => {
     const id = `chatcmpl-${requestId}`;
     return {
-      whole: (response: CanonicalResponse, servedBy: ServedBy) => toOpenAIResponse({ ...response, id }, servedBy.model),
+      whole: (response: CanonicalResponse, servedBy: ServedBy) => toOpenAIResponse(Object.assign({}, response, { id }), servedBy.model),
       encoder: () => {
         let encoder: OpenAIStreamEncoder | undefined;
         return (event) => {

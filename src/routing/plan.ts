@@ -130,7 +130,7 @@ function loadBalanced(members: { entries: Entry[]; weight: number }[], ctx: Plan
   const scored = members.map((m) => {
     const rep = representative(m.entries, ctx);
     const effective = rep ? m.weight * rep.view.ramp : 0;
-    return { ...m, effective };
+    return Object.assign({}, m, { effective });
   });
   const total = scored.reduce((sum, m) => sum + m.effective, 0);
   let pick = -1;
@@ -151,7 +151,7 @@ function loadBalanced(members: { entries: Entry[]; weight: number }[], ctx: Plan
  */
 function latencyBased(members: Entry[][], ctx: PlanContext): Entry[] {
   const cost = (e: Entry | undefined) => (e ? predictedLatencyMs(e.view, ctx.expectedOutputTokens) : Infinity);
-  const scored = members.map((entries) => ({ entries, rep: representative(entries, ctx) })).map((m) => ({ ...m, cost: cost(m.rep) }));
+  const scored = members.map((entries) => ({ entries, rep: representative(entries, ctx) })).map((m) => Object.assign(m, { cost: cost(m.rep) }));
   const ready = scored.filter((m) => m.rep !== undefined);
   const rest = scored.filter((m) => m.rep === undefined);
   let first: (typeof scored)[number] | undefined;
