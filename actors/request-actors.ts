@@ -255,7 +255,7 @@ export const attemptActor = fromCallback<AnyEventObject, AttemptInput>(({ input,
           used.input = event.usage.inputTokens ?? used.input;
           used.output = event.usage.outputTokens ?? used.output;
           // Told with the next event, which every stream has (its end at the latest).
-          usage = usage ? { ...usage, ...event.usage } : event.usage;
+          usage = usage ? Object.assign({}, usage, event.usage) : event.usage;
           continue;
         }
         // The end may stop this attempt (and release it) before the loop goes on: settle first.
