@@ -260,7 +260,7 @@ export function assemble(events: readonly StreamEvent[], model: string): Canonic
   let usage = { inputTokens: 0, outputTokens: 0 };
   for (const event of events) {
     if (event.type === 'start') id = event.id;
-    if (event.type === 'usage') usage = { ...usage, ...event.usage };
+    if (event.type === 'usage') usage = Object.assign({}, usage, event.usage);
     if (event.type === 'end') end = event;
     if (event.type !== 'delta') continue;
     const existing = blocks.get(event.index);

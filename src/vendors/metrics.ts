@@ -27,7 +27,7 @@ export class CallTimer {
   }
 
   addUsage(usage: Partial<Usage>): void {
-    this.usage = { ...this.usage, ...usage };
+    this.usage = Object.assign({}, this.usage, usage);
   }
 
   end(): void {
