@@ -151,7 +151,10 @@ function loadBalanced(members: { entries: Entry[]; weight: number }[], ctx: Plan
  */
 function latencyBased(members: Entry[][], ctx: PlanContext): Entry[] {
   const cost = (e: Entry | undefined) => (e ? predictedLatencyMs(e.view, ctx.expectedOutputTokens) : Infinity);
-  const scored = members.map((entries) => ({ entries, rep: representative(entries, ctx) })).map((m) => Object.assign(m, { cost: cost(m.rep) }));
+  const scored = members.map((entries) => {
+    const rep = representative(entries, ctx);
+    return { entries, rep, cost: cost(rep) };
+  });
   const ready = scored.filter((m) => m.rep !== undefined);
   const rest = scored.filter((m) => m.rep === undefined);
   let first: (typeof scored)[number] | undefined;

@@ -32,10 +32,10 @@ export interface DeploymentView {
   badness: number;
 }
 
-/** Whether a request may be sent there now. Throttled or full deployments are available, just not first. */
 /** Where a plan finds each deployment's view: a Map, or views made as they are asked for. */
 export type ViewLookup = Pick<ReadonlyMap<string, DeploymentView>, 'get'>;
 
+/** Whether a request may be sent there now. Throttled or full deployments are available, just not first. */
 export function isAvailable(view: DeploymentView): boolean {
   if (view.state === 'open' || view.state === 'drained' || view.state === 'unusable') return false;
   if (view.state === 'halfOpen') return view.probeAvailable;
