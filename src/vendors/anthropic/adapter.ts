@@ -7,7 +7,7 @@ import { malformedResponse, type FailureSource } from '../classify.js';
 import { sendVendorRequest, type VendorHttpResponse } from '../http.js';
 import { failureOf, readJsonBody, sseBody } from '../response.js';
 import { createVendorStream } from '../stream.js';
-import { readCredential } from '../credentials.js';
+import { VendorCredentials } from '../credentials.js';
 import type { AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { anthropicFailure } from './errors.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from './stream.js';
@@ -20,9 +20,12 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export const createAnthropicAdapter: AdapterFactory = (vendorRegion, deps) => {
   const source: FailureSource = { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id };
   const now = deps.now ?? (() => performance.now());
+  const credentials = new VendorCredentials(vendorRegion, deps.secrets);
 
   async function send(request: CanonicalRequest, options: CallOptions, stream: boolean) {
-    const apiKey = await readCredential(vendorRegion, deps.secrets, 'apiKey');
+    // Kept, the key costs no wait: the request leaves before this turn's other writes.
+    const key = credentials.get('apiKey');
+    const apiKey = typeof key === 'string' ? key : await key;
     const response = await sendVendorRequest(source, deps.dispatcher, options, {
       url: `${vendorRegion.baseUrl.replace(/\/$/, '')}/v1/messages`,
       headers: {

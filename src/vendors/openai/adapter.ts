@@ -11,7 +11,7 @@ import { MalformedStreamError } from '../malformed.js';
 import { failureOf, readJsonBody, sseBody } from '../response.js';
 import type { SseEvent } from '../sse.js';
 import { createVendorStream } from '../stream.js';
-import { readCredential } from '../credentials.js';
+import { VendorCredentials } from '../credentials.js';
 import type { AdapterDeps, AdapterFactory, CallOptions, VendorAdapter } from '../types.js';
 import { openaiFailure } from './errors.js';
 import { OpenAIStreamDecoder, streamErrorEvent } from './stream.js';
@@ -37,9 +37,12 @@ export const createOpenAIAdapter: AdapterFactory = (vendorRegion, deps) =>
 export function createChatCompletionsAdapter(vendorRegion: VendorRegion, deps: AdapterDeps, endpoint: ChatCompletionsEndpoint): VendorAdapter {
   const source: FailureSource = { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id };
   const now = deps.now ?? (() => performance.now());
+  const credentials = new VendorCredentials(vendorRegion, deps.secrets);
 
   async function send(request: CanonicalRequest, options: CallOptions, stream: boolean) {
-    const apiKey = await readCredential(vendorRegion, deps.secrets, 'apiKey');
+    // Kept, the key costs no wait: the request leaves before this turn's other writes.
+    const key = credentials.get('apiKey');
+    const apiKey = typeof key === 'string' ? key : await key;
     const response = await sendVendorRequest(source, deps.dispatcher, options, {
       url: endpoint.url(options.deployment),
       headers: {
