@@ -65,7 +65,8 @@ export type AttemptEvent =
   | { type: 'attempt.event'; attemptId: string; event: StreamEvent; usage?: Partial<Usage> | undefined }
   | { type: 'attempt.failed'; attemptId: string; error: AttemptError };
 
-export type RequestEvent = AttemptEvent | { type: 'cancel' };
+/** `deadline.passed` and `hedge.due` are the machine's own timers, raised to itself. */
+export type RequestEvent = AttemptEvent | { type: 'cancel' } | { type: 'deadline.passed' } | { type: 'hedge.due' };
 
 /** How the request failed: the domain's one failure shape (`delivered` is what the caller already had). */
 export type RequestFailure = Failure;

@@ -35,6 +35,19 @@ describe('request machine (pure transitions)', () => {
     expect(connecting.context.live.map((a) => a.candidate.deployment)).toEqual(['a']);
   });
 
+  it('sets a timer for the deadline and the hedge only for a request that has them', () => {
+    const timers = (input: Partial<RequestInput>) => {
+      const chosen = { kind: 'candidate' as const, candidate: candidate('a'), hedge: candidate('b') };
+      const [, actions] = initialTransition(requestMachine, { request, ttftLimitMs: 1000, chosen, ...input });
+      return actions.flatMap((a) => {
+        const params = a.params as { event?: { type: string }; delay?: unknown } | undefined;
+        return a.type === 'xstate.raise' && typeof params?.delay === 'number' ? [`${params.event?.type} ${params.delay}`] : [];
+      });
+    };
+    expect(timers({})).toEqual(['xstate.after.ttftLimit.request.connecting 1000']);
+    expect(timers({ deadlineMs: 5000, hedging: true, hedgeAfterMs: 200 }).sort()).toEqual(['deadline.passed 5000', 'hedge.due 200', 'xstate.after.ttftLimit.request.connecting 1000']);
+  });
+
   it('fails with no_route when nothing serves the request', () => {
     const [initial] = initialTransition(requestMachine, { request, ttftLimitMs: 1000 });
     const [failed] = transition(requestMachine, initial, { type: 'xstate.done.actor.choose', output: { kind: 'none', reason: 'no_route' }, actorId: 'choose' } as never);
