@@ -1,15 +1,17 @@
 /**
  * What a request pays for going through Switchyard, path by path, on one machine: straight to the
- * simulated vendor (the baseline), through the client library over NATS to a router node, and
- * through the HTTP gateway (OpenAI shape) over NATS to the same node. Every part is its own
- * process as in production (`switchyard simulate` answering at once, `switchyard start
- * --simulator`, `switchyard gateway`); this process only generates load.
+ * vendor (the baseline), through the client library over NATS to a router node, and through the
+ * HTTP gateway (OpenAI shape) over NATS to the same node. Every part is its own process as in
+ * production (`switchyard start`, `switchyard gateway`); this process only generates load. The
+ * vendor is an OpenAI-protocol mock that answers at once (bench/harness/canned-vendor.ts), as in
+ * the measurement issue 12 was filed with; `VENDOR=simulator` puts `switchyard simulate` there
+ * instead, which costs more CPU per request than the mock, CPU the router then lacks.
  *
  * Two phases, each run ROUNDS times with the paths interleaved, figures the median of the rounds:
  * latency under an open loop at RATE requests/s (plain: the whole answer; stream: the first
  * token), and throughput under a closed loop of CONCURRENCY in flight (streams read to the end),
  * with each process's resident memory sampled meanwhile. Issue 12 sets the targets.
- * `PHASES=latency,saturation`, `RATE`, `SECONDS`, `CONCURRENCY`, `ROUNDS`;
+ * `PHASES=latency,saturation`, `RATE`, `SECONDS`, `CONCURRENCY`, `ROUNDS`, `VENDOR=canned|simulator`;
  * `ROUTER_NODE_ARGS` / `GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR'` profile those processes.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -20,10 +22,12 @@ import { createClient } from '../src/client/index.js';
 import { hashKey } from '../src/gateway/index.js';
 import { startNatsServer } from '../test/helpers/nats-server.js';
 import { closedLoop, median, openLoop, type Shot } from './harness/load.js';
-import { cpuMs, sampleMemory, switchyard, type Child } from './harness/processes.js';
+import { cpuMs, harness, sampleMemory, switchyard, type Child } from './harness/processes.js';
 
 export interface Row {
   phase: 'latency' | 'saturation';
+  /** What answered as the vendor: the canned mock or the simulator. */
+  vendor: string;
   path: string;
   mode: 'plain' | 'stream';
   requests: number;
@@ -42,6 +46,7 @@ export interface Row {
   /** Saturation: CPU each process spent per request (user and system); 1,000 / this is requests a second per core. */
   routerCpuMs: number | string;
   gatewayCpuMs: number | string;
+  vendorCpuMs: number | string;
   load1: number;
 }
 
@@ -51,15 +56,17 @@ const SECONDS = env('SECONDS', 5);
 const CONCURRENCY = env('CONCURRENCY', 50);
 const ROUNDS = env('ROUNDS', 3);
 const PHASES = (process.env.PHASES ?? 'latency,saturation').split(',');
+const VENDOR = process.env.VENDOR ?? 'canned';
 const nodeArgs = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
 const KEY = 'sk-sy-bench-overhead-key-000000000000000000000';
 /** The vendor sees its own model id; Switchyard's callers name the logical model. */
 const body = (model: string, stream: boolean) => JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'How much does the router add?' }], stream });
 const canonical = { model: 'gpt-4.1', maxTokens: 16, messages: [{ role: 'user' as const, content: 'How much does the router add?' }] };
 
-const config = {
+const config = (baseUrl?: string) => ({
   vendorRegions: {
     openai: {
+      ...(baseUrl ? { baseUrl } : {}),
       credentials: { apiKey: { env: 'OPENAI_API_KEY' } },
       deployments: { 'gpt-4.1': { vendorModelId: 'gpt-4.1-2025-04-14', quota: { rpm: 10_000_000, tpm: 10_000_000_000, concurrency: 10_000 } } },
     },
@@ -68,7 +75,7 @@ const config = {
   routes: { GPT_4_1: { bench: 'openai' } },
   routers: { maxInFlight: 10_000 },
   gateway: { apiKeys: { bench: { sha256: hashKey(KEY), useCases: ['otherwise'], maxPriority: 'critical' } } },
-};
+});
 
 /** How a shot ends: plain answers whole; streams at the first token (latency) or the last (saturation). */
 type Mode = 'plain' | 'first-token' | 'whole-stream';
@@ -78,15 +85,12 @@ export async function run(): Promise<Row[]> {
   const nats = await startNatsServer();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchyard-overhead-'));
   const configFile = path.join(dir, 'switchyard.config.json');
-  await writeFile(configFile, JSON.stringify(config));
   const children: Child[] = [];
   const dispatcher = new Agent({ connections: 256 });
   try {
-    const sim = await switchyard(['simulate', '--config', configFile, '--latency-scale', '0', '--json'], { ready: /^\{/ });
-    children.push(sim);
-    const simulator = JSON.parse(sim.line) as { admin: string; endpoints: Record<string, string>; credentials: { apiKey: string } };
-    const router = await switchyard(['start', '--config', configFile, '--env', 'bench', '--node-id', 'bench-1', '--simulator', simulator.admin, '--log-level', 'warn'], {
-      env: { NATS_URL: nats.url },
+    const vendor = await startVendor(configFile, children);
+    const router = await switchyard(['start', '--config', configFile, '--env', 'bench', '--node-id', 'bench-1', ...vendor.routerArgs, '--log-level', 'warn'], {
+      env: { NATS_URL: nats.url, ...vendor.routerEnv },
       ready: /serving environment/,
       nodeArgs: nodeArgs('ROUTER_NODE_ARGS'),
     });
@@ -131,11 +135,11 @@ export async function run(): Promise<Row[]> {
       return mode === 'whole-stream';
     };
     const paths: Record<string, Path> = {
-      direct: http(`${simulator.endpoints.openai}/v1/chat/completions`, simulator.credentials.apiKey, 'gpt-4.1-2025-04-14'),
+      direct: http(`${vendor.url}/v1/chat/completions`, vendor.apiKey, 'gpt-4.1-2025-04-14'),
       'client over NATS': overNats,
       'gateway over NATS': http(`${gatewayUrl}/v1/chat/completions`, KEY, 'gpt-4.1'),
     };
-    const pids: Record<string, number> = { router: router.process.pid!, gateway: gateway.process.pid! };
+    const pids: Record<string, number> = { router: router.process.pid!, gateway: gateway.process.pid!, vendor: vendor.pid };
     const rows: Row[] = [];
     if (PHASES.includes('latency')) rows.push(...(await latency(paths)));
     if (PHASES.includes('saturation')) rows.push(...(await saturation(paths, pids)));
@@ -146,6 +150,23 @@ export async function run(): Promise<Row[]> {
     await dispatcher.close();
     await nats.stop();
   }
+}
+
+/** The vendor every path ends at, with what the router needs to reach it; its config written to `configFile`. */
+async function startVendor(configFile: string, children: Child[]): Promise<{ url: string; apiKey: string; pid: number; routerArgs: string[]; routerEnv: Record<string, string> }> {
+  if (VENDOR === 'simulator') {
+    await writeFile(configFile, JSON.stringify(config()));
+    const sim = await switchyard(['simulate', '--config', configFile, '--latency-scale', '0', '--json'], { ready: /^\{/ });
+    children.push(sim);
+    const simulator = JSON.parse(sim.line) as { admin: string; endpoints: Record<string, string>; credentials: { apiKey: string } };
+    return { url: simulator.endpoints.openai!, apiKey: simulator.credentials.apiKey, pid: sim.process.pid!, routerArgs: ['--simulator', simulator.admin], routerEnv: {} };
+  }
+  if (VENDOR !== 'canned') throw new Error(`VENDOR must be canned or simulator, not ${VENDOR}`);
+  const mock = await harness('canned-vendor.ts', { ready: /^\{/ });
+  children.push(mock);
+  const { url, apiKey } = JSON.parse(mock.line) as { url: string; apiKey: string };
+  await writeFile(configFile, JSON.stringify(config(`${url}/v1`)));
+  return { url, apiKey, pid: mock.process.pid!, routerArgs: [], routerEnv: { OPENAI_API_KEY: apiKey } };
 }
 
 async function latency(paths: Record<string, Path>): Promise<Row[]> {
@@ -170,6 +191,7 @@ async function latency(paths: Record<string, Path>): Promise<Row[]> {
     gatewayMaxMb: '',
     routerCpuMs: '',
     gatewayCpuMs: '',
+    vendorCpuMs: '',
   }));
 }
 
@@ -180,11 +202,12 @@ async function saturation(paths: Record<string, Path>, pids: Record<string, numb
     for (const mode of ['plain', 'whole-stream'] as const) {
       for (const [name, path] of Object.entries(paths)) {
         const memory = sampleMemory(pids);
-        const cpuBefore = { router: cpuMs(pids.router!), gateway: cpuMs(pids.gateway!) };
+        const cpuBefore = { router: cpuMs(pids.router!), gateway: cpuMs(pids.gateway!), vendor: cpuMs(pids.vendor!) };
         const result = await closedLoop(path(mode), { concurrency: CONCURRENCY, seconds: SECONDS });
         const mb = memory.stop();
-        const cpu = { router: (cpuMs(pids.router!) - cpuBefore.router) / result.sent, gateway: (cpuMs(pids.gateway!) - cpuBefore.gateway) / result.sent };
-        console.log(`saturation round ${round + 1} ${name} ${mode}: ${result.perSecond.toFixed(0)}/s, ${result.ok}/${result.requests} ok, router ${mb.router!.maxMb.toFixed(0)} MB ${cpu.router.toFixed(2)} CPU ms/request, gateway ${mb.gateway!.maxMb.toFixed(0)} MB ${cpu.gateway.toFixed(2)} CPU ms/request`);
+        const per = (name: keyof typeof cpuBefore) => (cpuMs(pids[name]!) - cpuBefore[name]) / result.sent;
+        const cpu = { router: per('router'), gateway: per('gateway'), vendor: per('vendor') };
+        console.log(`saturation round ${round + 1} ${name} ${mode}: ${result.perSecond.toFixed(0)}/s, ${result.ok}/${result.requests} ok, router ${mb.router!.maxMb.toFixed(0)} MB ${cpu.router.toFixed(2)} CPU ms/request, gateway ${mb.gateway!.maxMb.toFixed(0)} MB ${cpu.gateway.toFixed(2)} CPU ms/request, vendor ${cpu.vendor.toFixed(2)} CPU ms/request`);
         const key = `${name}|${mode}`;
         runs.set(key, [...(runs.get(key) ?? []), { ...result, memory: mb, cpu }]);
       }
@@ -201,11 +224,12 @@ async function saturation(paths: Record<string, Path>, pids: Record<string, numb
       gatewayMaxMb: Math.round(Math.max(...results.map((r) => r.memory.gateway!.maxMb))),
       routerCpuMs: Number(median(results.map((r) => r.cpu.router!)).toFixed(3)),
       gatewayCpuMs: Number(median(results.map((r) => r.cpu.gateway!)).toFixed(3)),
+      vendorCpuMs: Number(median(results.map((r) => r.cpu.vendor!)).toFixed(3)),
     };
   });
 }
 
-type Figures = Pick<Row, 'p50Ms' | 'p99Ms' | 'perSecond' | 'perSecondRange' | 'routerMaxMb' | 'gatewayMaxMb' | 'routerCpuMs' | 'gatewayCpuMs'>;
+type Figures = Pick<Row, 'p50Ms' | 'p99Ms' | 'perSecond' | 'perSecondRange' | 'routerMaxMb' | 'gatewayMaxMb' | 'routerCpuMs' | 'gatewayCpuMs' | 'vendorCpuMs'>;
 
 function summarise<R extends { requests: number; ok: number }>(phase: Row['phase'], runs: Map<string, R[]>, figures: (results: R[]) => Figures): Row[] {
   const rows: Row[] = [];
@@ -215,6 +239,7 @@ function summarise<R extends { requests: number; ok: number }>(phase: Row['phase
     const direct = figures(runs.get(`direct|${mode}`)!);
     rows.push({
       phase,
+      vendor: VENDOR,
       path: name,
       mode: mode === 'plain' ? 'plain' : 'stream',
       requests: results.reduce((n, r) => n + r.requests, 0),

@@ -34,8 +34,17 @@ function entry(): string {
 }
 
 /** A `switchyard` child process, resolved with its first stdout line matching `ready`. */
-export async function switchyard(args: string[], options: { env?: Record<string, string>; ready: RegExp; nodeArgs?: string[] }): Promise<Child> {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), entry(), ...args], {
+export function switchyard(args: string[], options: { env?: Record<string, string>; ready: RegExp; nodeArgs?: string[] }): Promise<Child> {
+  return started(`switchyard ${args[0]}`, [...(options.nodeArgs ?? []), entry(), ...args], options);
+}
+
+/** A helper process of the benches (bench/harness/*.ts, run with tsx), resolved as `switchyard` is. */
+export function harness(file: string, options: { env?: Record<string, string>; ready: RegExp }): Promise<Child> {
+  return started(file, ['--import', 'tsx', `bench/harness/${file}`], options);
+}
+
+async function started(name: string, argv: string[], options: { env?: Record<string, string>; ready: RegExp }): Promise<Child> {
+  const proc = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,7 +55,7 @@ export async function switchyard(args: string[], options: { env?: Record<string,
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout }).on('line', (l) => ready(l));
     const ready = (l: string) => options.ready.test(l) && resolve(l);
-    proc.once('exit', (code) => reject(new Error(`switchyard ${args[0]} exited with ${code}: ${stderr}`)));
+    proc.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
   });
   // Keep reading stdout so a chatty child never blocks on a full pipe.
   proc.stdout?.resume();
