@@ -153,6 +153,23 @@ describe('openai adapter against the simulator', () => {
     expect(error).toMatchObject({ code: 'vendor_timeout', failureClass: 'fault' });
   });
 
+  it('counts the idle limit only while a chunk is awaited: a reader that pauses longer is not cut off', async () => {
+    // Chunks every 20 ms, well within the 50 ms limit; the reader takes 80 ms over each one.
+    inject({ kind: 'drip', intervalMs: 20 });
+    const short = { ...request, maxTokens: 8 };
+    const unhurried = await collectStream(await adapter.stream(short, { deployment: deployment() }));
+    const stream = await adapter.stream(short, { deployment: deployment(), idleTimeoutMs: 50 });
+    let text = '';
+    let reads = 0;
+    for await (const event of stream) {
+      if (event.type === 'delta' && event.delta.type === 'text') text += event.delta.text;
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    }
+    expect(reads).toBeGreaterThan(2);
+    expect(text).toBe(unhurried.text);
+  });
+
   it('honours the deadline, and returns an invalid request to the caller with the field named', async () => {
     inject({ kind: 'hang' });
     const deadline = await vendorFailure(adapter.complete(request, { deployment: deployment(), deadline: Date.now() + 150 }));
