@@ -4,16 +4,23 @@
  * router-machine events a request used to cost (no longer sent unless the node drains), and one
  * vendor call read to its end, through `undici.request` (a Node Readable per body, an AbortSignal
  * per call) and through VendorCall on undici's dispatch API, against a local HTTP server in its
- * own process sending an OpenAI-like stream of 18 events. CPU time of this process per request,
- * 50 calls in flight; rounds alternate so the machine's drifting speed hits both alike.
+ * own process sending an OpenAI-like stream of 18 events. Then issue 12's plain path: a whole
+ * answer read from the vendor's stream by the OpenAI adapter and assembled as the router system
+ * does, against the same adapter's plain call, both to the canned vendor (bench/harness) in its own
+ * process. CPU time of this process per request, 50 calls in flight; rounds alternate so the
+ * machine's drifting speed hits both alike.
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { createActor, fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import { requestMachine, type AttemptInput, type ChooseInput, type ChooseOutput } from '../machines/request.machine.js';
 import { routerMachine } from '../machines/router.machine.js';
+import { assemble } from '../actors/router-system.js';
+import { parseConfig } from '../src/config/index.js';
+import { createAdapter } from '../src/vendors/index.js';
 import { VendorCall } from '../src/vendors/vendor-call.js';
 import { median } from './harness/load.js';
+import { harness, type Child } from './harness/processes.js';
 
 export interface Row {
   piece: string;
@@ -86,8 +93,31 @@ http.createServer((req, res) => {
   });
 }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
 
+/** The OpenAI adapter on the canned vendor: a plain answer assembled from its stream, and its own plain call. */
+function plainPath(vendor: Child, dispatcher: Agent): { assembled: () => Promise<unknown>; plain: () => Promise<unknown> } {
+  const { url, apiKey } = JSON.parse(vendor.line) as { url: string; apiKey: string };
+  const config = parseConfig({
+    vendorRegions: { openai: { baseUrl: `${url}/v1`, credentials: { apiKey: { env: 'OPENAI_API_KEY' } }, deployments: { 'gpt-4.1': { vendorModelId: 'gpt-4.1-2025-04-14', quota: { rpm: 1e7, tpm: 1e10, concurrency: 10_000 } } } } },
+    models: { 'gpt-4.1': {} },
+    routes: { GPT_4_1: { bench: 'openai' } },
+  });
+  const vendorRegion = config.vendorRegions.openai!;
+  const deployment = vendorRegion.deployments['gpt-4.1']!;
+  const adapter = createAdapter(vendorRegion, { dispatcher, secrets: () => Promise.resolve(apiKey) });
+  const canonical = { model: 'gpt-4.1', maxTokens: 16, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'How much does the router add?' }] }] };
+  return {
+    assembled: async () => {
+      const events = [];
+      for await (const event of await adapter.stream(canonical, { deployment })) events.push(event);
+      return assemble(events, 'gpt-4.1');
+    },
+    plain: async () => (await adapter.complete(canonical, { deployment })).response,
+  };
+}
+
 export async function run(): Promise<Row[]> {
   const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const vendor = await harness('canned-vendor.ts', { ready: /^\{/ });
   try {
     const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(String(d)))));
     const origin = `http://127.0.0.1:${port}`;
@@ -104,11 +134,14 @@ export async function run(): Promise<Row[]> {
       await call.head;
       while ((await call.next()) !== undefined);
     };
+    const { assembled, plain } = plainPath(vendor, dispatcher);
     const pieces: [string, () => Promise<unknown>, number][] = [
       ['request machine, stub actors', oneRequest, 20_000],
       ['router machine, a request accepted and finished', acceptAndFinish, 200_000],
       ['vendor call, undici.request', viaRequest, 20_000],
       ['vendor call, VendorCall (dispatch)', viaDispatch, 20_000],
+      ['a plain answer read from the vendor stream and assembled (16 tokens)', assembled, 10_000],
+      ["the vendor's own plain call of the same answer", plain, 10_000],
     ];
     // Warm every piece up before any is measured.
     for (const [, fn, calls] of pieces) await cpuPerCall(fn, calls / 4, 50);
@@ -125,5 +158,6 @@ export async function run(): Promise<Row[]> {
     }));
   } finally {
     server.kill();
+    await vendor.stop();
   }
 }
