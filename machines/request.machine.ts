@@ -71,6 +71,9 @@ export const requestMachine = setup({
     armHedge: enqueueActions(({ context, enqueue }) => {
       if (!context.limits.hedging || context.hedge === undefined) return;
       const delay = context.limits.hedgeAfterMs ?? context.live[0]?.candidate.p95TtftMs ?? context.limits.ttftLimitMs;
+      // A hedge due no sooner than the time-to-first-token limit never starts: the limit moves the
+      // request on first (this timer is set before the `after`, so on a tie it would fire first).
+      if (delay >= context.limits.ttftLimitMs) return;
       enqueue.raise({ type: 'hedge.due' }, { id: 'hedge', delay });
     }),
     takeCandidate: assign(({ context }, output: ChooseOutput) => {

@@ -149,6 +149,38 @@ describe('request machine (simulated clock)', () => {
     expect(r.text()).toBe(answer.join(''));
   });
 
+  it('starts no hedge due with the time-to-first-token limit or later: the limit moves the request on first', async () => {
+    // No p95 yet and no hedge delay of its own: the hedge would be due exactly at the limit.
+    const clock = new SimulatedClock();
+    const r = run({ scripts: { a: { tokens: answer, hang: true }, b: { tokens: answer, hang: true }, c: { tokens: answer } }, hedge: true, clock, input: { hedging: true, ttftLimitMs: 1000 } });
+    await waitFor(r.actor, (s) => s.value === 'connecting');
+    clock.increment(1000);
+    await waitFor(r.actor, (s) => s.value === 'connecting' && s.context.attempts.length === 2);
+    expect(r.started).toEqual(['a', 'b']);
+    expect(r.abandoned).toEqual([{ type: 'abandoned', deployment: 'a', reason: 'ttft_timeout' }]);
+    clock.increment(1000);
+    const done = await waitFor(r.actor, (s) => s.status === 'done');
+    expect(done.output?.ok).toBe(true);
+    expect(r.started).toEqual(['a', 'b', 'c']);
+    expect(r.text()).toBe(answer.join(''));
+  });
+
+  it('re-arms the hedge on a retry and cancels it when the attempt answers', async () => {
+    const clock = new SimulatedClock();
+    const f = fakes({ candidates: [candidate('a', { p95TtftMs: 300 }), candidate('b', { p95TtftMs: 300 }), candidate('c')], scripts: { a: { tokens: answer, failAfter: 0 }, b: { tokens: answer, hang: true }, c: { tokens: answer } }, hedge: true });
+    const actor = createActor(requestMachine.provide({ actors: { choose: f.choose, attempt: f.attempt } }), { input: { request, ttftLimitMs: 1000, hedging: true }, clock });
+    actor.start();
+    // a fails at once: the retry goes to b, and b's hedge (c) is due 300 ms after b started.
+    await waitFor(actor, (s) => s.value === 'connecting' && s.context.live[0]?.candidate.deployment === 'b');
+    expect(f.started).toEqual(['a', 'b']);
+    clock.increment(299);
+    expect(f.started).toEqual(['a', 'b']);
+    clock.increment(1);
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(f.started).toEqual(['a', 'b', 'c']);
+    expect(done.output?.servedBy?.deployment).toBe('c');
+  });
+
   it("hedges after the first attempt's p95, and cancels the loser at the winner's first token", async () => {
     const clock = new SimulatedClock();
     const f = fakes({ candidates: [candidate('slow', { p95TtftMs: 200 }), candidate('fast')], scripts: { slow: { tokens: answer, hang: true }, fast: { tokens: answer } }, hedge: true });
