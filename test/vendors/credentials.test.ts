@@ -76,12 +76,32 @@ describe('kept credentials', () => {
     const credentials = new VendorCredentials(vendorRegion, secrets, { refreshMs: 1_000, now: () => now });
     expect(await credentials.get('apiKey')).toBe('sk-first');
     gone = true;
-    now = 5_000;
+    now = 1_500;
     expect(credentials.get('apiKey')).toBe('sk-first');
     await new Promise((resolve) => setImmediate(resolve));
     const error = await Promise.resolve(credentials.get('apiKey')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsMissingError);
     expect((error as Error).message).toContain('the apiKey credential is not available: ENOENT');
+  });
+
+  it('after twice the refresh interval unused, a call waits for a fresh read instead of using a key of any age', async () => {
+    let now = 0;
+    let value = 'sk-first';
+    let reads = 0;
+    const secrets = () => {
+      reads++;
+      return Promise.resolve(value);
+    };
+    const credentials = new VendorCredentials(vendorRegion, secrets, { refreshMs: 1_000, now: () => now });
+    expect(await credentials.get('apiKey')).toBe('sk-first');
+    value = 'sk-rotated';
+    now = 2_000;
+    const fresh = credentials.get('apiKey');
+    expect(fresh).toBeInstanceOf(Promise);
+    expect(credentials.get('apiKey')).toBe(fresh);
+    expect(await fresh).toBe('sk-rotated');
+    expect(reads).toBe(2);
+    expect(credentials.get('apiKey')).toBe('sk-rotated');
   });
 
   it('an optional credential that is not configured is empty, with no read', () => {

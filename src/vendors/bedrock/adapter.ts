@@ -10,13 +10,14 @@ import { header, retryAfterMs, type Headers } from '../headers.js';
 import { sendVendorRequest } from '../http.js';
 import { expectContentType, failureOf, readJsonBody, jsonOrUndefined } from '../response.js';
 import { createVendorStream } from '../stream.js';
-import { VendorCredentials } from '../credentials.js';
-import type { AdapterFactory, CallOptions } from '../types.js';
+import { KeptSecret, readCredential, readOptionalCredential } from '../credentials.js';
+import type { AdapterDeps, AdapterFactory, CallOptions } from '../types.js';
 import { AnthropicStreamDecoder, MalformedStreamError } from '../anthropic/stream.js';
 import { fromAnthropicResponse, toAnthropicRequest } from '../anthropic/translate.js';
 import { AnthropicResponseSchema, AnthropicUsageSchema, type AnthropicRequest } from '../anthropic/wire.js';
 import { bedrockMessages, MalformedFrameError } from './event-stream.js';
 import { signBedrockRequest, type AwsCredentials } from './sigv4.js';
+import type { VendorRegion } from '../../config/index.js';
 
 /** The Messages API version Bedrock takes in the body instead of a header. */
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -44,10 +45,11 @@ export const createBedrockAdapter: AdapterFactory = (vendorRegion, deps) => {
   const source: FailureSource = { vendor: vendorRegion.vendor, vendorRegion: vendorRegion.id };
   const now = deps.now ?? (() => performance.now());
   const baseUrl = vendorRegion.baseUrl.replace(/\/$/, '');
-  const kept = new VendorCredentials(vendorRegion, deps.secrets);
+  // The key id, the secret and the session token are kept as one: a call never signs with a mix of old and new.
+  const kept = new KeptSecret(() => awsCredentials(vendorRegion, deps));
 
   async function send(request: CanonicalRequest, options: CallOptions, stream: boolean) {
-    const credentials = await awsCredentials(kept);
+    const credentials = await kept.get();
     const url = `${baseUrl}/model/${encodeURIComponent(options.deployment.vendorModelId)}/${stream ? 'invoke-with-response-stream' : 'invoke'}`;
     const body = JSON.stringify(toBedrockBody(request, options.deployment.vendorModelId));
     const headers = await signBedrockRequest(
@@ -87,8 +89,12 @@ export const createBedrockAdapter: AdapterFactory = (vendorRegion, deps) => {
 };
 
 /** An empty session token (as the example fleet's environment gives) means static keys. */
-async function awsCredentials(kept: VendorCredentials): Promise<AwsCredentials> {
-  const [id, secret, token] = await Promise.all([kept.get('accessKeyId'), kept.get('secretAccessKey'), kept.optional('sessionToken')]);
+async function awsCredentials(vendorRegion: VendorRegion, deps: AdapterDeps): Promise<AwsCredentials> {
+  const [id, secret, token] = await Promise.all([
+    readCredential(vendorRegion, deps.secrets, 'accessKeyId'),
+    readCredential(vendorRegion, deps.secrets, 'secretAccessKey'),
+    readOptionalCredential(vendorRegion, deps.secrets, 'sessionToken'),
+  ]);
   return { accessKeyId: id, secretAccessKey: secret, ...(token !== '' && { sessionToken: token }) };
 }
 
