@@ -4,7 +4,8 @@
  * HTTP gateway (OpenAI shape) over NATS to the same node. Every part is its own process as in
  * production (`switchyard start`, `switchyard gateway`); this process only generates load. The
  * vendor is an OpenAI-protocol mock that answers at once (bench/harness/canned-vendor.ts), as in
- * the measurement issue 12 was filed with; `VENDOR=simulator` puts `switchyard simulate` there
+ * the measurement issue 12 was filed with; it streams an event a write, one turn apart
+ * (`MOCK_STREAM=whole`: all in one write). `VENDOR=simulator` puts `switchyard simulate` there
  * instead, which costs more CPU per request than the mock, CPU the router then lacks.
  *
  * Two phases, each run ROUNDS times with the paths interleaved, figures the median of the rounds:
@@ -57,6 +58,7 @@ const CONCURRENCY = env('CONCURRENCY', 50);
 const ROUNDS = env('ROUNDS', 3);
 const PHASES = (process.env.PHASES ?? 'latency,saturation').split(',');
 const VENDOR = process.env.VENDOR ?? 'canned';
+const MOCK_STREAM = process.env.MOCK_STREAM ?? 'token';
 const nodeArgs = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
 const KEY = 'sk-sy-bench-overhead-key-000000000000000000000';
 /** The vendor sees its own model id; Switchyard's callers name the logical model. */
@@ -162,7 +164,7 @@ async function startVendor(configFile: string, children: Child[]): Promise<{ url
     return { url: simulator.endpoints.openai!, apiKey: simulator.credentials.apiKey, pid: sim.process.pid!, routerArgs: ['--simulator', simulator.admin], routerEnv: {} };
   }
   if (VENDOR !== 'canned') throw new Error(`VENDOR must be canned or simulator, not ${VENDOR}`);
-  const mock = await harness('canned-vendor.ts', { ready: /^\{/ });
+  const mock = await harness('canned-vendor.ts', { ready: /^\{/, env: { MOCK_STREAM } });
   children.push(mock);
   const { url, apiKey } = JSON.parse(mock.line) as { url: string; apiKey: string };
   await writeFile(configFile, JSON.stringify(config(`${url}/v1`)));
@@ -239,7 +241,7 @@ function summarise<R extends { requests: number; ok: number }>(phase: Row['phase
     const direct = figures(runs.get(`direct|${mode}`)!);
     rows.push({
       phase,
-      vendor: VENDOR,
+      vendor: VENDOR === 'canned' ? `canned, ${MOCK_STREAM === 'whole' ? 'stream in one write' : 'an event a write'}` : VENDOR,
       path: name,
       mode: mode === 'plain' ? 'plain' : 'stream',
       requests: results.reduce((n, r) => n + r.requests, 0),

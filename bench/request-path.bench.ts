@@ -82,7 +82,7 @@ async function cpuPerCall(fn: () => Promise<unknown>, calls: number, concurrency
 const SERVER = `
 const http = require('node:http');
 const chunk = (delta, finish) => 'data: ' + JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] }) + '\\n\\n';
-http.createServer((req, res) => {
+const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -91,7 +91,10 @@ http.createServer((req, res) => {
     res.write(chunk({}, 'stop'));
     res.end('data: [DONE]\\n\\n');
   });
-}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+});
+// Idle through the other pieces' rounds: a keep-alive closed as undici reuses it fails the call.
+server.keepAliveTimeout = 600000;
+server.listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
 
 /** The OpenAI adapter on the canned vendor: a plain answer assembled from its stream, and its own plain call. */
 function plainPath(vendor: Child, dispatcher: Agent): { assembled: () => Promise<unknown>; plain: () => Promise<unknown> } {
@@ -117,8 +120,9 @@ function plainPath(vendor: Child, dispatcher: Agent): { assembled: () => Promise
 
 export async function run(): Promise<Row[]> {
   const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const vendor = await harness('canned-vendor.ts', { ready: /^\{/ });
+  let vendor: Child | undefined;
   try {
+    vendor = await harness('canned-vendor.ts', { ready: /^\{/ });
     const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(String(d)))));
     const origin = `http://127.0.0.1:${port}`;
     const dispatcher = new Agent({ connections: 256 });
@@ -158,6 +162,6 @@ export async function run(): Promise<Row[]> {
     }));
   } finally {
     server.kill();
-    await vendor.stop();
+    await vendor?.stop();
   }
 }

@@ -2,7 +2,10 @@
  * The vendor under the overhead bench (issue 12's "mock that answers at once"): an OpenAI Chat
  * Completions endpoint that answers every request at once with the same sixteen-token answer,
  * whole or as the server-sent events a real stream has (a role chunk, one chunk per token, the
- * finish, the usage, `[DONE]`). It checks the key and reads the body, and does nothing else, so
+ * finish, the usage, `[DONE]`, with the fields OpenAI's chunks carry). A stream goes out an event
+ * a write, one turn apart, as a vendor sends tokens as it makes them, so the router reads them
+ * one by one (`MOCK_STREAM=whole` writes them at once, and the router joins them into one delta).
+ * It checks the method, path and key and reads the body, and does nothing else, so
  * nearly all of the machine's CPU goes to what is measured: 0.03-0.06 ms of CPU a request on this
  * 2-core machine, where the simulator (a vendor with quotas, latency and faults) took 0.5-1.0 ms,
  * as much as the router under test, and took it from the router (`VENDOR=simulator` uses it).
@@ -11,21 +14,23 @@
 import { createServer } from 'node:http';
 
 const API_KEY = 'sk-canned-vendor-000000000000000000000000';
+const WHOLE = process.env.MOCK_STREAM === 'whole';
 const TOKENS = ['The', ' router', ' adds', ' less', ' than', ' a', ' millisecond', ' to', ' each', ' request', ' it', ' routes', ',', ' by', ' design', '.'];
 const created = Math.floor(Date.now() / 1000);
 let served = 0;
 
-function chunk(id: string, model: string, choices: string, usage = ''): string {
-  return `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":"${model}","choices":[${choices}]${usage}}\n\n`;
+function chunk(id: string, model: string, choices: string, usage = 'null'): string {
+  return `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${model},"service_tier":"default","system_fingerprint":"fp_canned","choices":[${choices}],"usage":${usage}}\n\n`;
 }
 
-function stream(id: string, model: string): string {
-  const parts = [chunk(id, model, '{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}')];
-  for (const token of TOKENS) parts.push(chunk(id, model, `{"index":0,"delta":{"content":${JSON.stringify(token)}},"finish_reason":null}`));
-  parts.push(chunk(id, model, '{"index":0,"delta":{},"finish_reason":"length"}'));
-  parts.push(chunk(id, model, '', `,"usage":{"prompt_tokens":12,"completion_tokens":${TOKENS.length},"total_tokens":${12 + TOKENS.length}}`));
-  parts.push('data: [DONE]\n\n');
-  return parts.join('');
+/** The stream's events, each as written; `model` already a JSON string. */
+function stream(id: string, model: string): string[] {
+  const events = [chunk(id, model, '{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}')];
+  for (const token of TOKENS) events.push(chunk(id, model, `{"index":0,"delta":{"content":${JSON.stringify(token)}},"logprobs":null,"finish_reason":null}`));
+  events.push(chunk(id, model, '{"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}'));
+  events.push(chunk(id, model, '', `{"prompt_tokens":12,"completion_tokens":${TOKENS.length},"total_tokens":${12 + TOKENS.length}}`));
+  events.push('data: [DONE]\n\n');
+  return events;
 }
 
 function whole(id: string, model: string): string {
@@ -40,6 +45,10 @@ function whole(id: string, model: string): string {
 }
 
 const server = createServer((req, res) => {
+  if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"Unknown request URL","type":"invalid_request_error","code":"unknown_url"}}');
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -56,14 +65,26 @@ const server = createServer((req, res) => {
     }
     const id = `chatcmpl-canned-${served++}`;
     const model = typeof body.model === 'string' ? body.model : 'unknown';
-    if (body.stream === true) {
-      // Written in one piece and then ended, as chunked transfer: the terminator follows the events.
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(stream(id, model));
-      res.end();
-    } else {
+    if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(whole(id, model));
+      return;
     }
+    // Chunked transfer, as the vendors send it: the terminator follows the events.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const events = stream(id, JSON.stringify(model));
+    if (WHOLE) {
+      res.write(events.join(''));
+      res.end();
+      return;
+    }
+    let next = 0;
+    const write = () => {
+      if (res.destroyed) return;
+      res.write(events[next++]);
+      if (next < events.length) setImmediate(write);
+      else res.end();
+    };
+    write();
   });
 });
 server.keepAliveTimeout = 60_000;
