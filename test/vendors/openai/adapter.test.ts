@@ -160,13 +160,16 @@ describe('openai adapter against the simulator', () => {
     const unhurried = await collectStream(await adapter.stream(short, { deployment: deployment() }));
     const stream = await adapter.stream(short, { deployment: deployment(), idleTimeoutMs: 50 });
     let text = '';
-    let reads = 0;
+    let deltas = 0;
     for await (const event of stream) {
-      if (event.type === 'delta' && event.delta.type === 'text') text += event.delta.text;
-      reads++;
+      if (event.type === 'delta' && event.delta.type === 'text') {
+        text += event.delta.text;
+        deltas++;
+      }
       await new Promise((resolve) => setTimeout(resolve, 80));
     }
-    expect(reads).toBeGreaterThan(2);
+    // Several deltas: the chunks came apart, so the reader paused while more were on their way.
+    expect(deltas).toBeGreaterThan(2);
     expect(text).toBe(unhurried.text);
   });
 
