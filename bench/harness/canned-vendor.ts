@@ -15,6 +15,7 @@ import { createServer } from 'node:http';
 
 const API_KEY = 'sk-canned-vendor-000000000000000000000000';
 const WHOLE = process.env.MOCK_STREAM === 'whole';
+const MAX_BODY_BYTES = 1024 * 1024;
 const TOKENS = ['The', ' router', ' adds', ' less', ' than', ' a', ' millisecond', ' to', ' each', ' request', ' it', ' routes', ',', ' by', ' design', '.'];
 const created = Math.floor(Date.now() / 1000);
 let served = 0;
@@ -50,8 +51,19 @@ const server = createServer((req, res) => {
     return;
   }
   const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    // A body no chat request needs is refused, not buffered: the mock is a server like any other.
+    if (size > MAX_BODY_BYTES) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end('{"error":{"message":"Request body too large","type":"invalid_request_error"}}');
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
   req.on('end', () => {
+    if (size > MAX_BODY_BYTES) return;
     if (req.headers.authorization !== `Bearer ${API_KEY}`) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}');
       return;
